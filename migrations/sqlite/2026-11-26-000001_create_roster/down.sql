@@ -1,0 +1,10 @@
+DROP TABLE sign_in_attempts;
+DROP TABLE audit_events;
+DROP TABLE devices;
+DROP TABLE invitations;
+DROP TABLE sessions;
+DROP TABLE team_memberships;
+DROP TABLE teams;
+DROP TABLE account_memberships;
+DROP TABLE users;
+DROP TABLE accounts;

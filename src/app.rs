@@ -1,0 +1,100 @@
+//! Builds the HTTP server from a [`Config`] — the one place both `main` and the tests
+//! use, so tests exercise exactly the wiring that production runs.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::auth::token::TokenKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::routes;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub tokens: TokenKeys,
+    pub clock: Clock,
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Connects to the database (running pending migrations), binds the listener and
+    /// builds the server. Bind to port 0 to get a free port (tests).
+    pub fn build(config: Config, clock: Clock) -> Result<Application, String> {
+        let (db, applied) = Db::connect(&config.database_url, config.workers)?;
+        for migration in applied {
+            log::info!("applied migration {migration}");
+        }
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|e| format!("ROSTER_BIND: cannot listen on {}: {e}", config.bind))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let workers = config.workers;
+        let state = web::Data::new(AppState {
+            db,
+            tokens: TokenKeys::new(config.jwt_secret.bytes()),
+            config: Arc::new(config),
+            clock,
+        });
+        let server = HttpServer::new(move || {
+            let cors = cors(&state.config.cors_origins);
+            App::new()
+                .app_data(state.clone())
+                // Our body extractor enforces the limit with a JSON:API error.
+                .app_data(web::PayloadConfig::new(
+                    crate::jsonapi::http::MAX_BODY_BYTES * 2,
+                ))
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+                .wrap(from_fn(crate::jsonapi::http::jsonapi_middleware))
+                .wrap(cors)
+        })
+        .workers(workers)
+        .listen(listener)
+        .map_err(|e| format!("cannot start the HTTP server: {e}"))?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Application { server, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT: stops accepting, finishes requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers([
+            "Location",
+            "Server-Timing",
+            "Retry-After",
+            "WWW-Authenticate",
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}

@@ -1,0 +1,346 @@
+//! The database: one binary, two backends (SQLite bundled, PostgreSQL with libpq
+//! bundled), chosen by the URL scheme. This module owns connecting (with the SQLite
+//! pragmas), the pool, embedded migrations, the per-request statement count behind
+//! `Server-Timing`, and the one `write_transaction` every write goes through.
+
+pub mod schema;
+pub mod sql;
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::jsonapi::error::ApiError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection to either backend. Diesel's derive gives it the `Connection` impl and
+/// the `MultiBackend` that queries are written against.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl BackendKind {
+    /// Which backend a `DATABASE_URL` names; the error says what is accepted.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("sqlite:") {
+            Ok(BackendKind::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(BackendKind::Postgres)
+        } else {
+            Err(format!(
+                "`{}` is neither `sqlite://PATH`, `sqlite::memory:` nor `postgres://…`",
+                redact_url(url)
+            ))
+        }
+    }
+}
+
+/// A URL with its password replaced, safe for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The path SQLite opens for a `sqlite:` URL.
+fn sqlite_path(url: &str) -> String {
+    if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+        return ":memory:".to_owned();
+    }
+    url.trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .to_owned()
+}
+
+thread_local! {
+    /// SQL statements run on this thread so far. A request reads it before and after its
+    /// database work, on the thread that did the work, so no lock is ever taken.
+    static STATEMENTS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Counts every statement a connection runs (transaction control included: they are
+/// round trips too).
+fn count_statements(event: InstrumentationEvent<'_>) {
+    if matches!(
+        event,
+        InstrumentationEvent::StartQuery { .. }
+            | InstrumentationEvent::BeginTransaction { .. }
+            | InstrumentationEvent::CommitTransaction { .. }
+            | InstrumentationEvent::RollbackTransaction { .. }
+    ) {
+        STATEMENTS.with(|c| c.set(c.get() + 1));
+    }
+}
+
+fn statements_so_far() -> u64 {
+    STATEMENTS.with(Cell::get)
+}
+
+/// Opens one connection and prepares it: SQLite gets WAL, a busy timeout (concurrent
+/// writers wait instead of failing), foreign keys and `synchronous=NORMAL` (durable in
+/// WAL mode across a process crash).
+pub fn establish(url: &str) -> Result<DbConnection, String> {
+    let mut conn = match BackendKind::from_url(url)? {
+        BackendKind::Sqlite => {
+            let path = sqlite_path(url);
+            let mut conn = SqliteConnection::establish(&path)
+                .map_err(|e| format!("cannot open SQLite database `{path}`: {e}"))?;
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(|e| format!("cannot configure SQLite database `{path}`: {e}"))?;
+            DbConnection::Sqlite(conn)
+        }
+        BackendKind::Postgres => {
+            DbConnection::Postgresql(PgConnection::establish(url).map_err(|e| {
+                format!("cannot connect to PostgreSQL at `{}`: {e}", redact_url(url))
+            })?)
+        }
+    };
+    conn.set_instrumentation(count_statements as fn(InstrumentationEvent<'_>));
+    Ok(conn)
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> BackendKind {
+        match self {
+            DbConnection::Sqlite(_) => BackendKind::Sqlite,
+            DbConnection::Postgresql(_) => BackendKind::Postgres,
+        }
+    }
+}
+
+/// Runs the embedded migrations that have not run yet; returns their names.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| format!("migrations failed: {e}"))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// r2d2 manager for [`DbConnection`]: connects with [`establish`], so the pragmas and the
+/// statement counter are on every pooled connection.
+pub struct Manager {
+    url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        establish(&self.url).map_err(|e| {
+            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(e))
+        })
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// How much database work a request did; read by the `Server-Timing` middleware.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DbUsage {
+    pub statements: u64,
+    pub elapsed: Duration,
+}
+
+impl DbUsage {
+    pub fn add(&mut self, other: DbUsage) {
+        self.statements += other.statements;
+        self.elapsed += other.elapsed;
+    }
+}
+
+/// The pool, and how database work is run for a request.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    pub backend: BackendKind,
+}
+
+impl Db {
+    /// Connects once directly (so a bad URL fails at once with its real cause rather
+    /// than after r2d2's retries), runs pending migrations, then builds the pool.
+    pub fn connect(url: &str, workers: usize) -> Result<(Db, Vec<String>), String> {
+        let backend = BackendKind::from_url(url)?;
+        let mut first = establish(url)?;
+        let applied = run_migrations(&mut first)?;
+        let in_memory = sqlite_path(url) == ":memory:" && backend == BackendKind::Sqlite;
+        // An in-memory SQLite database lives in one connection, so the pool has one.
+        // SQLite work runs on the HTTP worker thread (see `run`), so a connection per
+        // worker plus a few for blocking tasks never makes a worker wait for the pool.
+        let size = match backend {
+            _ if in_memory => 1,
+            BackendKind::Sqlite => (workers + 4) as u32,
+            BackendKind::Postgres => (workers * 4).clamp(8, 64) as u32,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(if in_memory { 1 } else { 2.min(size) }))
+            .test_on_check_out(false)
+            .connection_timeout(Duration::from_secs(10))
+            .build(Manager {
+                url: url.to_owned(),
+            })
+            .map_err(|e| format!("cannot build the connection pool: {e}"))?;
+        if in_memory {
+            // The migrated connection must be the one the pool keeps; with one slot,
+            // re-migrating the pool's own connection is the simplest way to be sure.
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            run_migrations(&mut conn)?;
+        }
+        drop(first);
+        Ok((Db { pool, backend }, applied))
+    }
+
+    pub fn get(&self) -> Result<PooledConnection, ApiError> {
+        self.pool.get().map_err(ApiError::internal)
+    }
+
+    /// Runs `work` with a connection and reports the statements it ran and the time it
+    /// took. SQLite work is in-process and takes microseconds, so it runs right on the
+    /// HTTP worker (a thread hop would cost more than the query); PostgreSQL work waits
+    /// on the network, so it goes to the blocking pool and the worker keeps serving.
+    pub async fn run<T, F>(
+        &self,
+        usage: &std::cell::RefCell<DbUsage>,
+        work: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let (result, used) = match self.backend {
+            BackendKind::Sqlite => self.run_here(work),
+            BackendKind::Postgres => {
+                let db = self.clone();
+                actix_web::web::block(move || db.run_here(work))
+                    .await
+                    .map_err(ApiError::internal)?
+            }
+        };
+        usage.borrow_mut().add(used);
+        result
+    }
+
+    /// Runs `work` on this thread; for CLI commands and the blocking pool.
+    pub fn run_here<T>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    ) -> (Result<T, ApiError>, DbUsage) {
+        let start = Instant::now();
+        let before = statements_so_far();
+        let result = match self.get() {
+            Ok(mut conn) => work(&mut conn),
+            Err(e) => Err(e),
+        };
+        let used = DbUsage {
+            statements: statements_so_far() - before,
+            elapsed: start.elapsed(),
+        };
+        (result, used)
+    }
+}
+
+/// Runs `work` in one transaction. On SQLite the transaction starts with
+/// `BEGIN IMMEDIATE`: a read-then-write transaction that started as a reader fails with
+/// "database is locked" when another writer commits first, whatever the busy timeout;
+/// taking the write lock up front makes concurrent writers queue instead.
+pub fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    let outermost = Manager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_err(ApiError::internal)?
+        .is_none();
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(work);
+    };
+    if !outermost {
+        return conn.transaction(work);
+    }
+    // The derived multi-connection manager delegates its bookkeeping to the inner
+    // connection's, so beginning on the inner connection and finishing through the outer
+    // manager keeps diesel's view of the transaction depth right.
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+        .map_err(ApiError::internal)?;
+    match work(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn).map_err(ApiError::internal)?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = Manager::rollback_transaction(conn) {
+                log::error!("rollback failed: {rollback}");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Is the database answering? For `/readyz`.
+pub fn ping(conn: &mut DbConnection) -> bool {
+    conn.batch_execute("SELECT 1").is_ok()
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => ApiError::not_found(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// A unique violation from either backend, so callers can map it to `409 taken`.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+pub use self::sql::SqlBuilder;

@@ -1,0 +1,388 @@
+//! Request documents: the checks every create and update shares (`data` present, `type`
+//! and `id` agreeing with the URL, attributes and relationships the type declares), and
+//! typed access to members with the JSON Pointer each error must carry.
+
+use serde_json::{Map, Value};
+
+use super::error::{ApiError, ApiResult, ErrorCode, ErrorSource};
+use super::schema::{Access, ResourceSchema};
+
+/// Whether the document creates a resource or updates the one named in the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent<'a> {
+    Create,
+    Update { id: &'a str },
+}
+
+/// The parts of a single-resource request document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourceInput {
+    /// A client-generated id on create; the URL's id on update.
+    pub id: Option<String>,
+    pub attributes: Map<String, Value>,
+    pub relationships: Map<String, Value>,
+    /// The document's top-level `meta`: options of this request.
+    pub meta: Map<String, Value>,
+}
+
+pub fn attribute_pointer(name: &str) -> String {
+    format!("/data/attributes/{name}")
+}
+
+/// Reads a request document for `schema`.
+pub fn parse_resource_document(
+    body: Value,
+    schema: &ResourceSchema,
+    intent: Intent<'_>,
+) -> ApiResult<ResourceInput> {
+    let Value::Object(mut document) = body else {
+        return Err(ApiError::invalid_document(
+            "",
+            "The document must be a JSON object.",
+        ));
+    };
+    let meta = match document.remove("meta") {
+        None => Map::new(),
+        Some(Value::Object(meta)) => meta,
+        Some(_) => {
+            return Err(ApiError::invalid_document(
+                "/meta",
+                "`meta` must be an object.",
+            ));
+        }
+    };
+    let Some(data) = document.remove("data") else {
+        return Err(ApiError::invalid_document(
+            "",
+            "The document must have a `data` member.",
+        ));
+    };
+    let Value::Object(mut data) = data else {
+        return Err(ApiError::invalid_document(
+            "/data",
+            "`data` must be a resource object.",
+        ));
+    };
+
+    match data.remove("type") {
+        Some(Value::String(t)) if t == schema.type_name => {}
+        Some(Value::String(t)) => {
+            return Err(ApiError::conflict(
+                "/data/type",
+                format!(
+                    "This endpoint takes `{}` resources, not `{t}`.",
+                    schema.type_name
+                ),
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::invalid_document(
+                "/data/type",
+                "`type` must be a string.",
+            ));
+        }
+        None => {
+            return Err(ApiError::invalid_document(
+                "/data/type",
+                "`data` must have a `type`.",
+            ));
+        }
+    }
+
+    let id = match (data.remove("id"), intent) {
+        (None, Intent::Create) => None,
+        (Some(Value::String(id)), Intent::Create) => {
+            if uuid::Uuid::parse_str(&id).is_err() {
+                return Err(ApiError::invalid_document(
+                    "/data/id",
+                    "`id` must be a UUID.",
+                ));
+            }
+            Some(id.to_ascii_lowercase())
+        }
+        (Some(Value::String(id)), Intent::Update { id: url_id }) => {
+            if !id.eq_ignore_ascii_case(url_id) {
+                return Err(ApiError::conflict(
+                    "/data/id",
+                    format!("`id` {id} does not match the URL's {url_id}."),
+                ));
+            }
+            Some(url_id.to_owned())
+        }
+        (None, Intent::Update { .. }) => {
+            return Err(ApiError::invalid_document(
+                "/data/id",
+                "`data` must have an `id`.",
+            ));
+        }
+        (Some(_), _) => {
+            return Err(ApiError::invalid_document(
+                "/data/id",
+                "`id` must be a string.",
+            ));
+        }
+    };
+
+    let attributes = match data.remove("attributes") {
+        None => Map::new(),
+        Some(Value::Object(a)) => a,
+        Some(_) => {
+            return Err(ApiError::invalid_document(
+                "/data/attributes",
+                "`attributes` must be an object.",
+            ));
+        }
+    };
+    let relationships = match data.remove("relationships") {
+        None => Map::new(),
+        Some(Value::Object(r)) => r,
+        Some(_) => {
+            return Err(ApiError::invalid_document(
+                "/data/relationships",
+                "`relationships` must be an object.",
+            ));
+        }
+    };
+
+    let mut problems = Problems::default();
+    for name in attributes.keys() {
+        match schema.attribute(name) {
+            None => problems.push(ApiError::validation(
+                attribute_pointer(name),
+                format!("`{}` has no attribute `{name}`.", schema.type_name),
+            )),
+            Some(a) if a.access == Access::ReadOnly && intent == Intent::Create => {
+                // Clients that serialize whole records send read-only attributes as null.
+                if !attributes[name].is_null() {
+                    problems.push(ApiError::validation(
+                        attribute_pointer(name),
+                        format!("`{name}` is read-only."),
+                    ));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for name in relationships.keys() {
+        if schema.relationship(name).is_none() {
+            problems.push(ApiError::validation(
+                format!("/data/relationships/{name}"),
+                format!("`{}` has no relationship `{name}`.", schema.type_name),
+            ));
+        }
+    }
+    problems.finish()?;
+    Ok(ResourceInput {
+        id,
+        attributes,
+        relationships,
+        meta,
+    })
+}
+
+/// A member that may be absent (leave unchanged), null, or a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Patch<T> {
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<T> Patch<T> {
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Patch::Absent)
+    }
+}
+
+impl ResourceInput {
+    /// A string attribute, or a 422 pointing at it if it is another JSON type.
+    pub fn string(&self, name: &str) -> ApiResult<Patch<&str>> {
+        match self.attributes.get(name) {
+            None => Ok(Patch::Absent),
+            Some(Value::Null) => Ok(Patch::Null),
+            Some(Value::String(s)) => Ok(Patch::Value(s)),
+            Some(_) => Err(ApiError::validation(
+                attribute_pointer(name),
+                "must be a string",
+            )),
+        }
+    }
+
+    pub fn boolean(&self, name: &str) -> ApiResult<Patch<bool>> {
+        match self.attributes.get(name) {
+            None => Ok(Patch::Absent),
+            Some(Value::Null) => Ok(Patch::Null),
+            Some(Value::Bool(b)) => Ok(Patch::Value(*b)),
+            Some(_) => Err(ApiError::validation(
+                attribute_pointer(name),
+                "must be true or false",
+            )),
+        }
+    }
+
+    pub fn raw(&self, name: &str) -> Patch<&Value> {
+        match self.attributes.get(name) {
+            None => Patch::Absent,
+            Some(Value::Null) => Patch::Null,
+            Some(v) => Patch::Value(v),
+        }
+    }
+
+    /// Read-only attributes repeated by the client must equal the current values
+    /// (`current` is the resource's attributes as the server shows them).
+    pub fn check_read_only(
+        &self,
+        schema: &ResourceSchema,
+        current: &Map<String, Value>,
+    ) -> ApiResult<()> {
+        let mut problems = Problems::default();
+        for (name, value) in &self.attributes {
+            let read_only = schema
+                .attribute(name)
+                .is_some_and(|a| a.access == Access::ReadOnly);
+            if read_only && current.get(name).unwrap_or(&Value::Null) != value {
+                problems.push(ApiError::validation(
+                    attribute_pointer(name),
+                    format!("`{name}` is read-only; it can only be sent unchanged."),
+                ));
+            }
+        }
+        problems.finish()
+    }
+
+    /// A to-one relationship's id from `relationships`, e.g. for a membership's `user`.
+    pub fn to_one_id(&self, name: &str, target_type: &str) -> ApiResult<Patch<String>> {
+        let pointer = format!("/data/relationships/{name}");
+        let Some(rel) = self.relationships.get(name) else {
+            return Ok(Patch::Absent);
+        };
+        let Some(data) = rel.get("data") else {
+            return Err(ApiError::invalid_document(
+                pointer,
+                "a relationship needs `data`",
+            ));
+        };
+        match data {
+            Value::Null => Ok(Patch::Null),
+            Value::Object(identifier) => {
+                let t = identifier.get("type").and_then(Value::as_str);
+                let id = identifier.get("id").and_then(Value::as_str);
+                match (t, id) {
+                    (Some(t), Some(id)) if t == target_type => Ok(Patch::Value(id.to_owned())),
+                    (Some(_), Some(_)) => Err(ApiError::conflict(
+                        format!("{pointer}/data/type"),
+                        format!("`{name}` takes a `{target_type}`"),
+                    )),
+                    _ => Err(ApiError::invalid_document(
+                        format!("{pointer}/data"),
+                        "a resource identifier needs `type` and `id`",
+                    )),
+                }
+            }
+            _ => Err(ApiError::invalid_document(
+                format!("{pointer}/data"),
+                "must be a resource identifier or null",
+            )),
+        }
+    }
+}
+
+/// Resource identifiers of a relationship request document (`{"data": [...]}`).
+pub fn parse_identifiers(body: Value, target_type: &str, to_many: bool) -> ApiResult<Vec<String>> {
+    let Value::Object(mut document) = body else {
+        return Err(ApiError::invalid_document(
+            "",
+            "The document must be a JSON object.",
+        ));
+    };
+    let Some(data) = document.remove("data") else {
+        return Err(ApiError::invalid_document(
+            "",
+            "The document must have a `data` member.",
+        ));
+    };
+    let items = match (data, to_many) {
+        (Value::Array(items), true) => items,
+        (Value::Null, false) => return Ok(Vec::new()),
+        (item @ Value::Object(_), false) => vec![item],
+        (_, true) => {
+            return Err(ApiError::invalid_document(
+                "/data",
+                "`data` must be an array.",
+            ));
+        }
+        (_, false) => {
+            return Err(ApiError::invalid_document(
+                "/data",
+                "`data` must be an identifier or null.",
+            ));
+        }
+    };
+    let mut ids = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let pointer = if to_many {
+            format!("/data/{i}")
+        } else {
+            "/data".to_owned()
+        };
+        let t = item.get("type").and_then(Value::as_str);
+        let id = item.get("id").and_then(Value::as_str);
+        match (t, id) {
+            (Some(t), Some(id)) if t == target_type => {
+                if uuid::Uuid::parse_str(id).is_err() {
+                    return Err(ApiError::new(
+                        ErrorCode::NotFound,
+                        format!("no `{target_type}` {id}"),
+                    )
+                    .with_source(ErrorSource::Pointer(format!("{pointer}/id"))));
+                }
+                ids.push(id.to_ascii_lowercase());
+            }
+            (Some(t), Some(_)) => {
+                return Err(ApiError::conflict(
+                    format!("{pointer}/type"),
+                    format!("expected `{target_type}`, got `{t}`"),
+                ));
+            }
+            _ => {
+                return Err(ApiError::invalid_document(
+                    pointer,
+                    "a resource identifier needs `type` and `id` strings",
+                ));
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Collects 422s so that a client sees every invalid attribute at once.
+#[derive(Debug, Default)]
+pub struct Problems(Option<ApiError>);
+
+impl Problems {
+    pub fn push(&mut self, error: ApiError) {
+        self.0 = Some(match self.0.take() {
+            None => error,
+            Some(existing) if existing.status == error.status => existing.merge(error),
+            Some(existing) => existing,
+        });
+    }
+
+    /// Keeps the value of `result`, recording its error.
+    pub fn check<T>(&mut self, result: ApiResult<T>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push(e);
+                None
+            }
+        }
+    }
+
+    pub fn finish(self) -> ApiResult<()> {
+        match self.0 {
+            None => Ok(()),
+            Some(e) => Err(e),
+        }
+    }
+}

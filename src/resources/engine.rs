@@ -1,0 +1,940 @@
+//! The generic resource engine: turns a resource declaration ([`Resource`]) into SQL for
+//! lists (filters, sorts, offset and cursor pages), lookups by id, related collections
+//! and include batches, and assembles the response [`Graph`].
+//!
+//! Includes are loaded one query per include path segment, whatever the page size: each
+//! segment is one `… WHERE owner IN (all owners of that segment)` query. Every query on a
+//! type — primary, related or included — goes through that type's `scope`, so what a
+//! caller may not see never appears anywhere.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use base64::Engine as _;
+use chrono::NaiveDateTime;
+use diesel::QueryableByName;
+use diesel::RunQueryDsl;
+use diesel::deserialize;
+use diesel::row::NamedRow;
+use diesel::sql_types::{BigInt, Text};
+
+use crate::auth::Caller;
+use crate::db::sql::Value;
+use crate::db::{DbConnection, MultiBackend, SqlBuilder};
+use crate::jsonapi::document::{Graph, Node, ResourceView, format_time};
+use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode};
+use crate::jsonapi::query::{FilterClause, FilterOp, FilterValue, IncludeTree, Page, Query};
+use crate::jsonapi::schema::ResourceSchema;
+
+/// Which soft-deleted rows a query sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discarded {
+    /// Live rows only: the default everywhere.
+    Exclude,
+    Only,
+    All,
+}
+
+/// What a query may see: the caller, the account whose rows it lists (`None`: any
+/// account — a platform admin's lookup by id) and which soft-deleted rows.
+#[derive(Debug, Clone)]
+pub struct Scope<'a> {
+    pub caller: &'a Caller,
+    pub account_id: Option<String>,
+    pub discarded: Discarded,
+}
+
+impl<'a> Scope<'a> {
+    /// The caller's own account, live rows.
+    pub fn live(caller: &'a Caller) -> Self {
+        Scope {
+            caller,
+            account_id: Some(caller.account_id.clone()),
+            discarded: Discarded::Exclude,
+        }
+    }
+}
+
+/// How the value of a sort key is typed, for cursors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKind {
+    Text,
+    Int,
+    Time,
+}
+
+/// One sortable field: its SQL expression and how to read its value from a row.
+pub struct SortSpec<Row> {
+    pub name: &'static str,
+    pub expr: &'static str,
+    pub kind: SortKind,
+    /// The expression can be NULL; NULL sorts before every value on both backends.
+    pub nullable: bool,
+    pub value: fn(&Row) -> Option<CursorValue>,
+}
+
+/// How a `filter[NAME]` becomes SQL.
+#[derive(Debug, Clone, Copy)]
+pub enum FilterSql {
+    /// `column IN (values)`; with a date operator, `column op value`.
+    Column(&'static str),
+    /// `lower(column) IN (lower(values))`.
+    ColumnIgnoringCase(&'static str),
+    /// Case-insensitive substring of any of the columns.
+    Contains(&'static [&'static str]),
+    /// `id IN (SELECT owner FROM table WHERE target IN (values))` — e.g. users of a team.
+    Through {
+        table: &'static str,
+        owner_column: &'static str,
+        target_column: &'static str,
+    },
+    /// Handled by the engine (`discarded`) or the scope (`account`).
+    Special,
+}
+
+/// How a relationship finds its targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// To-one through a column of the owner's row (`users.account_id`).
+    ToOne { column: &'static str },
+    /// To-many through a column of the target's rows pointing back (`devices.user_id`).
+    Reverse { column: &'static str },
+    /// To-many through a join table (`team_memberships(user_id → team_id)`).
+    Through {
+        table: &'static str,
+        owner_column: &'static str,
+        target_column: &'static str,
+    },
+}
+
+/// A resource type, declared once: its protocol schema, its table, how the caller's
+/// scope, filters, sorts and relationships map to SQL, and its permissions.
+pub trait Resource: Sized + 'static {
+    type Row: QueryableByName<MultiBackend> + ResourceView + 'static;
+    const SCHEMA: &'static ResourceSchema;
+    const TABLE: &'static str;
+    /// The select list, every column of `Row` qualified by the table name.
+    const COLUMNS: &'static str;
+    /// Whether rows have `discarded_at` (soft delete).
+    const SOFT_DELETE: bool;
+    const SORTS: &'static [SortSpec<Self::Row>];
+    const FILTERS: &'static [(&'static str, FilterSql)];
+    const LINKS: &'static [(&'static str, Link)];
+
+    /// Appends ` AND …` conditions that keep only rows `scope` may see (the tenant
+    /// rule; the engine adds the `discarded_at` rule).
+    fn scope(q: &mut SqlBuilder, scope: &Scope<'_>);
+
+    /// Appends `, expr AS name` columns that depend on the caller (its role on each
+    /// row, for permissions). Most types have none.
+    fn caller_columns(_q: &mut SqlBuilder, _scope: &Scope<'_>) {}
+
+    /// `meta.permissions.actions` for `caller`, from the policy.
+    fn actions(row: &Self::Row, caller: &Caller) -> Vec<(&'static str, bool)>;
+}
+
+/// A value of a sort key, as carried in a cursor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CursorValue {
+    Text(String),
+    Int(i64),
+    Time(NaiveDateTime),
+}
+
+impl CursorValue {
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            CursorValue::Text(s) => serde_json::Value::String(s.clone()),
+            CursorValue::Int(n) => serde_json::Value::from(*n),
+            CursorValue::Time(t) => serde_json::Value::String(format_time(t)),
+        }
+    }
+
+    fn from_json(value: &serde_json::Value, kind: SortKind) -> Option<Option<CursorValue>> {
+        if value.is_null() {
+            return Some(None);
+        }
+        Some(Some(match kind {
+            SortKind::Text => CursorValue::Text(value.as_str()?.to_owned()),
+            SortKind::Int => CursorValue::Int(value.as_i64()?),
+            SortKind::Time => CursorValue::Time(
+                chrono::DateTime::parse_from_rfc3339(value.as_str()?)
+                    .ok()?
+                    .naive_utc(),
+            ),
+        }))
+    }
+
+    fn bind(&self) -> Value {
+        match self {
+            CursorValue::Text(s) => Value::Text(s.clone()),
+            CursorValue::Int(n) => Value::Int(*n),
+            CursorValue::Time(t) => Value::Time(*t),
+        }
+    }
+}
+
+/// A row with the owner id it was loaded for (include batches).
+pub struct WithOwner<T> {
+    pub row: T,
+    pub owner: String,
+}
+
+impl<T: QueryableByName<MultiBackend>> QueryableByName<MultiBackend> for WithOwner<T> {
+    fn build<'a>(row: &impl NamedRow<'a, MultiBackend>) -> deserialize::Result<Self> {
+        Ok(WithOwner {
+            row: T::build(row)?,
+            owner: NamedRow::get::<Text, String>(row, "__owner")?,
+        })
+    }
+}
+
+/// A row with the count of all matches (offset pages carry `meta.total`).
+pub struct WithTotal<T> {
+    pub row: T,
+    pub total: i64,
+}
+
+impl<T: QueryableByName<MultiBackend>> QueryableByName<MultiBackend> for WithTotal<T> {
+    fn build<'a>(row: &impl NamedRow<'a, MultiBackend>) -> deserialize::Result<Self> {
+        Ok(WithTotal {
+            row: T::build(row)?,
+            total: NamedRow::get::<BigInt, i64>(row, "__total")?,
+        })
+    }
+}
+
+/// One sort key in effect: the declared spec and its direction.
+struct ActiveSort<'s, Row> {
+    spec: Option<&'s SortSpec<Row>>,
+    descending: bool,
+}
+
+impl<Row> ActiveSort<'_, Row> {
+    fn expr<R: Resource<Row = Row>>(&self) -> String {
+        match self.spec {
+            Some(spec) => spec.expr.to_owned(),
+            None => format!("{}.id", R::TABLE),
+        }
+    }
+    fn nullable(&self) -> bool {
+        self.spec.is_some_and(|s| s.nullable)
+    }
+    fn kind(&self) -> SortKind {
+        self.spec.map_or(SortKind::Text, |s| s.kind)
+    }
+    fn value(&self, row: &Row, id: &str) -> Option<CursorValue> {
+        match self.spec {
+            Some(spec) => (spec.value)(row),
+            None => Some(CursorValue::Text(id.to_owned())),
+        }
+    }
+}
+
+fn active_sorts<R: Resource>(query: &Query) -> Vec<ActiveSort<'static, R::Row>> {
+    let mut sorts: Vec<ActiveSort<'static, R::Row>> = query
+        .sort
+        .iter()
+        .filter_map(|key| {
+            let spec = R::SORTS.iter().find(|s| s.name == key.field)?;
+            Some(ActiveSort {
+                spec: Some(spec),
+                descending: key.descending,
+            })
+        })
+        .collect();
+    // Ties are always broken by ascending id, so the order is total and stable.
+    sorts.push(ActiveSort {
+        spec: None,
+        descending: false,
+    });
+    sorts
+}
+
+/// The WHERE clause shared by a page query and its count.
+fn where_clause<R: Resource>(
+    backend: crate::db::BackendKind,
+    scope: &Scope<'_>,
+    query: Option<&Query>,
+    restriction: Option<&SqlBuilder>,
+) -> ApiResult<SqlBuilder> {
+    let mut q = SqlBuilder::new(backend);
+    q.sql(" WHERE 1 = 1");
+    if R::SOFT_DELETE {
+        match scope.discarded {
+            Discarded::Exclude => q.sql(&format!(" AND {}.discarded_at IS NULL", R::TABLE)),
+            Discarded::Only => q.sql(&format!(" AND {}.discarded_at IS NOT NULL", R::TABLE)),
+            Discarded::All => &mut q,
+        };
+    }
+    R::scope(&mut q, scope);
+    if let Some(restriction) = restriction {
+        q.append(restriction);
+    }
+    if let Some(query) = query {
+        for clause in &query.filters {
+            apply_filter::<R>(&mut q, clause)?;
+        }
+    }
+    Ok(q)
+}
+
+fn text_values(clause: &FilterClause) -> Vec<String> {
+    clause
+        .values
+        .iter()
+        .map(|v| match v {
+            FilterValue::Text(s) => s.clone(),
+            FilterValue::Time(t) => format_time(t),
+        })
+        .collect()
+}
+
+fn apply_filter<R: Resource>(q: &mut SqlBuilder, clause: &FilterClause) -> ApiResult<()> {
+    let Some((_, how)) = R::FILTERS.iter().find(|(name, _)| *name == clause.name) else {
+        return Err(ApiError::internal(format!(
+            "filter `{}` of `{}` has no SQL",
+            clause.name,
+            R::SCHEMA.type_name
+        )));
+    };
+    match *how {
+        FilterSql::Column(column) => {
+            let times: Vec<NaiveDateTime> = clause
+                .values
+                .iter()
+                .filter_map(|v| match v {
+                    FilterValue::Time(t) => Some(*t),
+                    FilterValue::Text(_) => None,
+                })
+                .collect();
+            if times.is_empty() {
+                q.sql(" AND ").in_list(column, &text_values(clause));
+            } else {
+                let op = match clause.op {
+                    FilterOp::Eq => "=",
+                    FilterOp::Gt => ">",
+                    FilterOp::Gte => ">=",
+                    FilterOp::Lt => "<",
+                    FilterOp::Lte => "<=",
+                };
+                q.sql(" AND (");
+                for (i, t) in times.iter().enumerate() {
+                    if i > 0 {
+                        q.sql(" OR ");
+                    }
+                    q.sql(column).sql(" ").sql(op).sql(" ").bind(*t);
+                }
+                q.sql(")");
+            }
+        }
+        FilterSql::ColumnIgnoringCase(column) => {
+            let lowered: Vec<String> = text_values(clause)
+                .iter()
+                .map(|v| v.to_lowercase())
+                .collect();
+            q.sql(" AND ")
+                .in_list(&format!("lower({column})"), &lowered);
+        }
+        FilterSql::Contains(columns) => {
+            let needle = text_values(clause).join(",").to_lowercase();
+            let pattern = format!(
+                "%{}%",
+                needle
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            q.sql(" AND (");
+            for (i, column) in columns.iter().enumerate() {
+                if i > 0 {
+                    q.sql(" OR ");
+                }
+                q.sql("lower(")
+                    .sql(column)
+                    .sql(") LIKE ")
+                    .bind(pattern.clone())
+                    .sql(" ESCAPE '\\'");
+            }
+            q.sql(")");
+        }
+        FilterSql::Through {
+            table,
+            owner_column,
+            target_column,
+        } => {
+            q.sql(&format!(
+                " AND {}.id IN (SELECT {owner_column} FROM {table} WHERE ",
+                R::TABLE
+            ))
+            .in_list(target_column, &text_values(clause))
+            .sql(")");
+        }
+        FilterSql::Special => {}
+    }
+    Ok(())
+}
+
+fn order_by<R: Resource>(q: &mut SqlBuilder, sorts: &[ActiveSort<'_, R::Row>], reverse: bool) {
+    q.sql(" ORDER BY ");
+    for (i, sort) in sorts.iter().enumerate() {
+        if i > 0 {
+            q.sql(", ");
+        }
+        let descending = sort.descending != reverse;
+        q.sql(&sort.expr::<R>());
+        // NULL is the smallest value on both backends (PostgreSQL's default is the
+        // opposite), so that cursors mean the same thing everywhere.
+        q.sql(match (descending, sort.nullable()) {
+            (false, false) => " ASC",
+            (true, false) => " DESC",
+            (false, true) => " ASC NULLS FIRST",
+            (true, true) => " DESC NULLS LAST",
+        });
+    }
+}
+
+/// Appends the keyset condition "strictly after `values` in the order of `sorts`"
+/// (`reverse`: strictly before).
+fn after_condition<R: Resource>(
+    q: &mut SqlBuilder,
+    sorts: &[ActiveSort<'_, R::Row>],
+    values: &[Option<CursorValue>],
+    reverse: bool,
+) {
+    let uniform = sorts
+        .iter()
+        .all(|s| !s.nullable() && s.descending == sorts[0].descending)
+        && values.iter().all(Option::is_some);
+    if uniform {
+        // A row-value comparison lets both databases seek the index to the cursor.
+        let ascending = sorts[0].descending == reverse;
+        q.sql(" AND (");
+        for (i, sort) in sorts.iter().enumerate() {
+            q.sql(if i > 0 { ", " } else { "" }).sql(&sort.expr::<R>());
+        }
+        q.sql(if ascending { ") > (" } else { ") < (" });
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                q.sql(", ");
+            }
+            if let Some(v) = value {
+                q.bind(v.bind());
+            }
+        }
+        q.sql(")");
+        return;
+    }
+    q.sql(" AND (");
+    for i in 0..sorts.len() {
+        q.sql(if i > 0 { " OR (" } else { "(" });
+        for j in 0..i {
+            equal_condition::<R>(q, &sorts[j], &values[j]);
+            q.sql(" AND ");
+        }
+        let ascending = sorts[i].descending == reverse;
+        beyond_condition::<R>(q, &sorts[i], &values[i], ascending);
+        q.sql(")");
+    }
+    q.sql(")");
+}
+
+fn equal_condition<R: Resource>(
+    q: &mut SqlBuilder,
+    sort: &ActiveSort<'_, R::Row>,
+    value: &Option<CursorValue>,
+) {
+    let expr = sort.expr::<R>();
+    match value {
+        None => q.sql(&expr).sql(" IS NULL"),
+        Some(v) => q.sql(&expr).sql(" = ").bind(v.bind()),
+    };
+}
+
+/// `expr` strictly beyond `value` in the given direction, NULL being the smallest value.
+fn beyond_condition<R: Resource>(
+    q: &mut SqlBuilder,
+    sort: &ActiveSort<'_, R::Row>,
+    value: &Option<CursorValue>,
+    ascending: bool,
+) {
+    let expr = sort.expr::<R>();
+    match (value, ascending) {
+        (None, true) => q.sql(&expr).sql(" IS NOT NULL"),
+        (None, false) => q.sql("1 = 0"),
+        (Some(v), true) => q.sql(&expr).sql(" > ").bind(v.bind()),
+        (Some(v), false) if sort.nullable() => q
+            .sql("(")
+            .sql(&expr)
+            .sql(" < ")
+            .bind(v.bind())
+            .sql(" OR ")
+            .sql(&expr)
+            .sql(" IS NULL)"),
+        (Some(v), false) => q.sql(&expr).sql(" < ").bind(v.bind()),
+    };
+}
+
+fn encode_cursor(values: &[Option<CursorValue>]) -> String {
+    let array: Vec<serde_json::Value> = values
+        .iter()
+        .map(|v| {
+            v.as_ref()
+                .map_or(serde_json::Value::Null, CursorValue::to_json)
+        })
+        .collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::Value::Array(array).to_string())
+}
+
+fn decode_cursor<Row>(
+    parameter: &str,
+    cursor: &str,
+    sorts: &[ActiveSort<'_, Row>],
+) -> ApiResult<Vec<Option<CursorValue>>> {
+    let invalid = || {
+        ApiError::invalid_parameter(
+            parameter,
+            format!("`{cursor}` is not a cursor of this list (with this sort)."),
+        )
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| invalid())?;
+    let values: Vec<serde_json::Value> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if values.len() != sorts.len() {
+        return Err(invalid());
+    }
+    let decoded = values
+        .iter()
+        .zip(sorts)
+        .map(|(v, s)| CursorValue::from_json(v, s.kind()))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(invalid)?;
+    // The id tiebreak is never null.
+    if decoded.last().is_none_or(Option::is_none) {
+        return Err(invalid());
+    }
+    Ok(decoded)
+}
+
+/// A page of primary rows and what its links and meta need.
+pub struct PageResult<Row> {
+    pub rows: Vec<Row>,
+    pub cursors: Vec<String>,
+    /// Offset pages: all matches.
+    pub total: Option<i64>,
+    /// Cursor pages: whether there are rows before / after this page (`None`: unknown).
+    pub has_prev: bool,
+    pub has_next: bool,
+}
+
+/// Loads one page of `R` visible to `scope`, with the query's filters and sort;
+/// `restriction` narrows it further (a related collection).
+pub fn list<R: Resource>(
+    conn: &mut DbConnection,
+    scope: &Scope<'_>,
+    query: &Query,
+    restriction: Option<&SqlBuilder>,
+) -> ApiResult<PageResult<R::Row>> {
+    let backend = conn.backend();
+    let filters = where_clause::<R>(backend, scope, Some(query), restriction)?;
+    let sorts = active_sorts::<R>(query);
+    match &query.page {
+        Page::Offset { number, size } => {
+            let offset = i64::from(number.saturating_sub(1)) * i64::from(*size);
+            let mut q = SqlBuilder::new(backend);
+            // The total is an uncorrelated scalar subquery: the database computes it
+            // once, from the index, in the same statement as the page.
+            q.sql("SELECT ").sql(R::COLUMNS);
+            R::caller_columns(&mut q, scope);
+            q.sql(", (SELECT COUNT(*) FROM ").sql(R::TABLE);
+            q.append(&filters)
+                .sql(") AS __total FROM ")
+                .sql(R::TABLE)
+                .append(&filters);
+            order_by::<R>(&mut q, &sorts, false);
+            q.sql(" LIMIT ")
+                .bind(i64::from(*size))
+                .sql(" OFFSET ")
+                .bind(offset);
+            let rows: Vec<WithTotal<R::Row>> = q.load(conn)?;
+            let total = match rows.first() {
+                Some(first) => first.total,
+                None if offset == 0 => 0,
+                None => {
+                    // Past the last page: count separately (rare).
+                    let mut count = SqlBuilder::new(backend);
+                    count
+                        .sql("SELECT COUNT(*) AS __total FROM ")
+                        .sql(R::TABLE)
+                        .append(&filters);
+                    count.load::<Count>(conn)?.first().map_or(0, |c| c.total)
+                }
+            };
+            Ok(PageResult {
+                rows: rows.into_iter().map(|r| r.row).collect(),
+                cursors: Vec::new(),
+                total: Some(total),
+                has_prev: offset > 0,
+                has_next: offset + i64::from(*size) < total,
+            })
+        }
+        Page::Cursor {
+            after,
+            before,
+            size,
+        } => {
+            let mut q = SqlBuilder::new(backend);
+            q.sql("SELECT ").sql(R::COLUMNS);
+            R::caller_columns(&mut q, scope);
+            q.sql(" FROM ").sql(R::TABLE).append(&filters);
+            let reverse = before.is_some();
+            if let Some(cursor) = after {
+                let values = decode_cursor("page[after]", cursor, &sorts)?;
+                after_condition::<R>(&mut q, &sorts, &values, false);
+            }
+            if let Some(cursor) = before {
+                let values = decode_cursor("page[before]", cursor, &sorts)?;
+                after_condition::<R>(&mut q, &sorts, &values, true);
+            }
+            order_by::<R>(&mut q, &sorts, reverse);
+            // One extra row tells whether another page follows.
+            q.sql(" LIMIT ").bind(i64::from(*size) + 1);
+            let mut rows: Vec<R::Row> = q.load(conn)?;
+            let more = rows.len() > *size as usize;
+            rows.truncate(*size as usize);
+            if reverse {
+                rows.reverse();
+            }
+            let cursors = rows
+                .iter()
+                .map(|row| {
+                    let values: Vec<Option<CursorValue>> =
+                        sorts.iter().map(|s| s.value(row, row.id())).collect();
+                    encode_cursor(&values)
+                })
+                .collect();
+            let (has_prev, has_next) = if reverse {
+                (more, true)
+            } else {
+                (after.is_some(), more)
+            };
+            Ok(PageResult {
+                rows,
+                cursors,
+                total: None,
+                has_prev,
+                has_next,
+            })
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt, column_name = __total)]
+    total: i64,
+}
+
+/// The row of `R` with this id, if `scope` may see it.
+pub fn find<R: Resource>(
+    conn: &mut DbConnection,
+    scope: &Scope<'_>,
+    id: &str,
+) -> ApiResult<R::Row> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(ApiError::not_found());
+    }
+    let mut q = SqlBuilder::new(conn.backend());
+    q.sql("SELECT ").sql(R::COLUMNS);
+    R::caller_columns(&mut q, scope);
+    q.sql(" FROM ").sql(R::TABLE);
+    q.append(&where_clause::<R>(conn.backend(), scope, None, None)?);
+    q.sql(&format!(" AND {}.id = ", R::TABLE))
+        .bind(id.to_ascii_lowercase());
+    let mut rows: Vec<R::Row> = q.load(conn)?;
+    rows.pop().ok_or_else(ApiError::not_found)
+}
+
+/// The SQL that restricts `R`'s rows to those related to `owner_id` through `link`
+/// (for related collections such as `/users/{id}/teams`).
+pub fn related_restriction<R: Resource>(
+    backend: crate::db::BackendKind,
+    link: Link,
+    owner_id: &str,
+    to_one_target: Option<&str>,
+) -> SqlBuilder {
+    let mut q = SqlBuilder::new(backend);
+    match link {
+        Link::ToOne { .. } => {
+            q.sql(&format!(" AND {}.id = ", R::TABLE))
+                .bind(to_one_target.unwrap_or("").to_owned());
+        }
+        Link::Reverse { column } => {
+            q.sql(&format!(" AND {}.{column} = ", R::TABLE))
+                .bind(owner_id.to_owned());
+        }
+        Link::Through {
+            table,
+            owner_column,
+            target_column,
+        } => {
+            q.sql(&format!(
+                " AND {}.id IN (SELECT {target_column} FROM {table} WHERE {owner_column} = ",
+                R::TABLE
+            ))
+            .bind(owner_id.to_owned())
+            .sql(")");
+        }
+    }
+    q
+}
+
+/// The type-erased face of a resource, for walking include paths across types.
+pub trait DynResource: Sync {
+    fn schema(&self) -> &'static ResourceSchema;
+    fn link(&self, relationship: &str) -> Option<Link>;
+    /// Rows of this type reached through `link` from `owner_ids` (for `ToOne`, the ids
+    /// are this type's own ids), visible to the caller, each with its owner.
+    fn load_linked(
+        &self,
+        conn: &mut DbConnection,
+        caller: &Caller,
+        link: Link,
+        owner_ids: &[String],
+    ) -> ApiResult<Vec<(String, Node)>>;
+    /// One page of this type as nodes (cursors set under cursor pagination).
+    fn page(
+        &self,
+        conn: &mut DbConnection,
+        scope: &Scope<'_>,
+        query: &Query,
+        restriction: Option<&SqlBuilder>,
+    ) -> ApiResult<PageResult<Node>>;
+    /// The node with this id, if `scope` may see it.
+    fn find_node(&self, conn: &mut DbConnection, scope: &Scope<'_>, id: &str) -> ApiResult<Node>;
+    /// The SQL restricting this type to the rows related to `owner` through `link`.
+    fn restriction(
+        &self,
+        backend: crate::db::BackendKind,
+        link: Link,
+        owner: &Node,
+        relationship: &str,
+    ) -> SqlBuilder;
+}
+
+pub struct Engine<R>(PhantomData<fn() -> R>);
+
+impl<R> Engine<R> {
+    pub const fn new() -> Self {
+        Engine(PhantomData)
+    }
+}
+
+impl<R: Resource> Default for Engine<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R: Resource> DynResource for Engine<R>
+where
+    R::Row: Send,
+{
+    fn schema(&self) -> &'static ResourceSchema {
+        R::SCHEMA
+    }
+
+    fn link(&self, relationship: &str) -> Option<Link> {
+        R::LINKS
+            .iter()
+            .find(|(name, _)| *name == relationship)
+            .map(|(_, link)| *link)
+    }
+
+    fn load_linked(
+        &self,
+        conn: &mut DbConnection,
+        caller: &Caller,
+        link: Link,
+        owner_ids: &[String],
+    ) -> ApiResult<Vec<(String, Node)>> {
+        if owner_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = conn.backend();
+        let scope = Scope::live(caller);
+        let filters = where_clause::<R>(backend, &scope, None, None)?;
+        let mut q = SqlBuilder::new(backend);
+        q.sql("SELECT ").sql(R::COLUMNS);
+        R::caller_columns(&mut q, &scope);
+        match link {
+            Link::ToOne { .. } => {
+                q.sql(&format!(", {0}.id AS __owner FROM {0}", R::TABLE))
+                    .append(&filters);
+                q.sql(" AND ")
+                    .in_list(&format!("{}.id", R::TABLE), owner_ids);
+            }
+            Link::Reverse { column } => {
+                q.sql(&format!(", {0}.{column} AS __owner FROM {0}", R::TABLE))
+                    .append(&filters);
+                q.sql(" AND ")
+                    .in_list(&format!("{}.{column}", R::TABLE), owner_ids);
+            }
+            Link::Through {
+                table,
+                owner_column,
+                target_column,
+            } => {
+                q.sql(&format!(
+                    ", j.{owner_column} AS __owner FROM {table} j JOIN {0} ON {0}.id = j.{target_column}",
+                    R::TABLE
+                ))
+                .append(&filters);
+                q.sql(" AND ")
+                    .in_list(&format!("j.{owner_column}"), owner_ids);
+            }
+        }
+        q.sql(&format!(" ORDER BY {}.id", R::TABLE));
+        let rows: Vec<WithOwner<R::Row>> = q.load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let actions = R::actions(&r.row, caller);
+                (r.owner, Node::new(Box::new(r.row), actions))
+            })
+            .collect())
+    }
+
+    fn page(
+        &self,
+        conn: &mut DbConnection,
+        scope: &Scope<'_>,
+        query: &Query,
+        restriction: Option<&SqlBuilder>,
+    ) -> ApiResult<PageResult<Node>> {
+        let page = list::<R>(conn, scope, query, restriction)?;
+        let mut cursors = page.cursors.into_iter();
+        let nodes = page
+            .rows
+            .into_iter()
+            .map(|row| {
+                let actions = R::actions(&row, scope.caller);
+                let mut node = Node::new(Box::new(row), actions);
+                node.cursor = cursors.next();
+                node
+            })
+            .collect();
+        Ok(PageResult {
+            rows: nodes,
+            cursors: Vec::new(),
+            total: page.total,
+            has_prev: page.has_prev,
+            has_next: page.has_next,
+        })
+    }
+
+    fn find_node(&self, conn: &mut DbConnection, scope: &Scope<'_>, id: &str) -> ApiResult<Node> {
+        let row = find::<R>(conn, scope, id)?;
+        let actions = R::actions(&row, scope.caller);
+        Ok(Node::new(Box::new(row), actions))
+    }
+
+    fn restriction(
+        &self,
+        backend: crate::db::BackendKind,
+        link: Link,
+        owner: &Node,
+        relationship: &str,
+    ) -> SqlBuilder {
+        related_restriction::<R>(
+            backend,
+            link,
+            owner.object.id(),
+            owner.object.to_one(relationship),
+        )
+    }
+}
+
+/// Looks up the engine of a type by name.
+pub type Lookup = fn(&str) -> Option<&'static dyn DynResource>;
+
+/// Loads every include path below `parents` (nodes of one type) into `graph`: one
+/// query per relationship at each level.
+pub fn include(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    lookup: Lookup,
+    graph: &mut Graph,
+    parents: &[usize],
+    tree: &IncludeTree,
+) -> ApiResult<()> {
+    let Some(&first) = parents.first() else {
+        return Ok(());
+    };
+    let owner_schema = graph.nodes[first].object.schema();
+    let owner = lookup(owner_schema.type_name)
+        .ok_or_else(|| ApiError::internal(format!("no engine for `{}`", owner_schema.type_name)))?;
+    for (name, subtree) in &tree.children {
+        let relationship = owner_schema.relationship(name).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("unknown relationship `{name}`"),
+            )
+        })?;
+        let target = lookup(relationship.target).ok_or_else(|| {
+            ApiError::internal(format!("no engine for `{}`", relationship.target))
+        })?;
+        let link = owner
+            .link(name)
+            .ok_or_else(|| ApiError::internal(format!("relationship `{name}` has no link")))?;
+
+        let owner_ids: Vec<String> = match link {
+            Link::ToOne { .. } => {
+                let mut ids: Vec<String> = parents
+                    .iter()
+                    .filter_map(|&p| {
+                        graph.nodes[p]
+                            .object
+                            .to_one(relationship.name)
+                            .map(str::to_owned)
+                    })
+                    .collect();
+                ids.sort();
+                ids.dedup();
+                ids
+            }
+            _ => parents
+                .iter()
+                .map(|&p| graph.nodes[p].object.id().to_owned())
+                .collect(),
+        };
+        let loaded = target.load_linked(conn, caller, link, &owner_ids)?;
+
+        let by_id: HashMap<String, usize> = parents
+            .iter()
+            .map(|&p| (graph.nodes[p].object.id().to_owned(), p))
+            .collect();
+        if relationship.is_to_many() {
+            for &p in parents {
+                graph.nodes[p].link(relationship.name, None);
+            }
+        }
+        let mut children = Vec::with_capacity(loaded.len());
+        for (owner_id, node) in loaded {
+            let target_id = node.object.id().to_owned();
+            let index = graph.insert(node);
+            if !children.contains(&index) {
+                children.push(index);
+            }
+            if relationship.is_to_many()
+                && let Some(&p) = by_id.get(&owner_id)
+            {
+                graph.nodes[p].link(relationship.name, Some(&target_id));
+            }
+        }
+        include(conn, caller, lookup, graph, &children, subtree)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! Resource types, one file each, declared once for the generic engine (`engine.rs`),
+//! and the HTTP handlers that every type shares (`read.rs`). Type-specific writes live in
+//! the type's own file.
+
+pub mod account;
+pub mod account_membership;
+pub mod device;
+pub mod engine;
+pub mod read;
+pub mod session;
+pub mod team;
+pub mod team_membership;
+pub mod user;
+
+use engine::{DynResource, Engine};
+
+use crate::jsonapi::schema::Registry;
+
+pub static ACCOUNTS: Engine<account::AccountResource> = Engine::new();
+pub static USERS: Engine<user::UserResource> = Engine::new();
+pub static TEAMS: Engine<team::TeamResource> = Engine::new();
+pub static ACCOUNT_MEMBERSHIPS: Engine<account_membership::AccountMembershipResource> =
+    Engine::new();
+pub static TEAM_MEMBERSHIPS: Engine<team_membership::TeamMembershipResource> = Engine::new();
+pub static DEVICES: Engine<device::DeviceResource> = Engine::new();
+
+/// Every type served through the generic engine.
+pub static ALL: &[&'static dyn DynResource] = &[
+    &ACCOUNTS,
+    &USERS,
+    &TEAMS,
+    &ACCOUNT_MEMBERSHIPS,
+    &TEAM_MEMBERSHIPS,
+    &DEVICES,
+];
+
+/// Every schema, for validating include paths and sparse fieldsets across types.
+pub static REGISTRY: Registry = Registry {
+    schemas: &[
+        &account::SCHEMA,
+        &user::SCHEMA,
+        &team::SCHEMA,
+        &account_membership::SCHEMA,
+        &team_membership::SCHEMA,
+        &device::SCHEMA,
+        &session::SCHEMA,
+    ],
+};
+
+/// The engine of a type, by type name.
+pub fn lookup(type_name: &str) -> Option<&'static dyn DynResource> {
+    if type_name == session::SCHEMA.type_name {
+        return Some(&session::ENGINE);
+    }
+    ALL.iter()
+        .copied()
+        .find(|r| r.schema().type_name == type_name)
+}

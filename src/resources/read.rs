@@ -1,0 +1,495 @@
+//! The read side every resource type shares: collections, single resources, related
+//! collections and relationship linkage, with the whole query language. The type comes
+//! from the route (`TypeRef` app data), so these handlers are written once.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::engine::{self, Discarded, DynResource, Link, PageResult, Scope};
+use super::{REGISTRY, lookup};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::db::SqlBuilder;
+use crate::jsonapi::document::{self, DocumentOptions, Graph, Node, Primary};
+use crate::jsonapi::error::{ApiError, ApiResult};
+use crate::jsonapi::http::Ctx;
+use crate::jsonapi::media::JSONAPI_MEDIA_TYPE;
+use crate::jsonapi::query::{FilterValue, Page, ParseOptions, Query};
+
+/// The resource type a route serves.
+#[derive(Clone, Copy)]
+pub struct TypeRef(pub &'static dyn DynResource);
+
+/// `scheme://host/api/v1`: the prefix of every link in a response.
+pub fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}/api/v1", info.scheme(), info.host())
+}
+
+fn type_ref(req: &HttpRequest) -> ApiResult<&'static dyn DynResource> {
+    req.app_data::<TypeRef>()
+        .map(|t| t.0)
+        .ok_or_else(|| ApiError::internal("route without TypeRef"))
+}
+
+pub fn parse_query(
+    req: &HttpRequest,
+    ctx: &Ctx,
+    schema_type: &'static dyn DynResource,
+    collection: bool,
+) -> ApiResult<Query> {
+    Query::parse(
+        req.query_string(),
+        schema_type.schema(),
+        &REGISTRY,
+        ParseOptions {
+            collection,
+            cursor_profile_requested: ctx.cursor_profile,
+        },
+    )
+}
+
+/// The scope of a collection request: the caller's account, or another one a platform
+/// admin chose with `filter[account]`; soft-deleted rows only with `filter[discarded]`,
+/// which only account admins may use.
+pub fn collection_scope<'a>(
+    caller: &'a Caller,
+    query: &Query,
+) -> ApiResult<(Scope<'a>, Option<SqlBuilder>)> {
+    let mut scope = Scope::live(caller);
+    let mut nothing = None;
+    if let Some(clause) = query.filter("account").next() {
+        let wanted: Vec<&str> = clause
+            .values
+            .iter()
+            .filter_map(|v| match v {
+                FilterValue::Text(s) => Some(s.as_str()),
+                FilterValue::Time(_) => None,
+            })
+            .collect();
+        match wanted.as_slice() {
+            [one] if caller.platform_admin => scope.account_id = Some((*one).to_owned()),
+            [one] if *one == caller.account_id => {}
+            _ if caller.platform_admin => {
+                return Err(ApiError::invalid_parameter(
+                    "filter[account]",
+                    "choose one account at a time",
+                ));
+            }
+            // Another tenant's rows are never listed: the answer is simply empty.
+            _ => nothing = Some(empty_restriction()),
+        }
+    }
+    if let Some(clause) = query.filter("discarded").next() {
+        if !(caller.platform_admin || caller.is_account_admin()) {
+            return Err(ApiError::forbidden(
+                "Only account admins may list deleted resources.",
+            ));
+        }
+        let only = clause
+            .values
+            .iter()
+            .all(|v| matches!(v, FilterValue::Text(s) if s == "only"));
+        scope.discarded = if only {
+            Discarded::Only
+        } else {
+            Discarded::All
+        };
+    }
+    Ok((scope, nothing))
+}
+
+fn empty_restriction() -> SqlBuilder {
+    // The backend does not matter for constant text.
+    let mut q = SqlBuilder::new(crate::db::BackendKind::Sqlite);
+    q.sql(" AND 1 = 0");
+    q
+}
+
+/// The scope of a lookup by id: admins also see soft-deleted rows (to restore them);
+/// platform admins see every account.
+pub fn single_scope(caller: &Caller) -> Scope<'_> {
+    let mut scope = Scope::live(caller);
+    if caller.platform_admin {
+        scope.account_id = None;
+    }
+    if caller.platform_admin || caller.is_account_admin() {
+        scope.discarded = Discarded::All;
+    }
+    scope
+}
+
+/// A JSON:API response with a body.
+pub fn respond(status: actix_web::http::StatusCode, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, JSONAPI_MEDIA_TYPE))
+        .body(body)
+}
+
+/// The request URL with its `page[…]` parameters replaced.
+fn page_link(req: &HttpRequest, base: &str, pairs: &[(&str, String)]) -> String {
+    let kept: Vec<String> = req
+        .query_string()
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .filter(|part| {
+            let name = part.split('=').next().unwrap_or("");
+            let decoded = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+            !decoded.starts_with("page[")
+        })
+        .map(str::to_owned)
+        .collect();
+    let mut all = kept;
+    for (name, value) in pairs {
+        let encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        all.push(format!("{name}={encoded}"));
+    }
+    let path = req.path().trim_start_matches("/api/v1");
+    if all.is_empty() {
+        format!("{base}{path}")
+    } else {
+        format!("{base}{path}?{}", all.join("&"))
+    }
+}
+
+fn self_link(req: &HttpRequest, base: &str) -> String {
+    let path = req.path().trim_start_matches("/api/v1");
+    match req.query_string() {
+        "" => format!("{base}{path}"),
+        q => format!("{base}{path}?{q}"),
+    }
+}
+
+/// Top-level links and meta of a page: `first`/`prev`/`next`/`last` and `meta.total`
+/// for offset pages, `prev`/`next` from the first and last cursor for cursor pages.
+fn page_links(
+    req: &HttpRequest,
+    base: &str,
+    query: &Query,
+    page: &PageResult<Node>,
+    cursors: &[Option<String>],
+) -> (
+    Vec<(&'static str, Option<String>)>,
+    Option<serde_json::Value>,
+) {
+    let mut links = vec![("self", Some(self_link(req, base)))];
+    match &query.page {
+        Page::Offset { number, size } => {
+            let total = page.total.unwrap_or(0);
+            let last = ((total + i64::from(*size) - 1) / i64::from(*size)).max(1);
+            let at = |n: i64| {
+                page_link(
+                    req,
+                    base,
+                    &[
+                        ("page[number]", n.to_string()),
+                        ("page[size]", size.to_string()),
+                    ],
+                )
+            };
+            let number = i64::from(*number);
+            links.push(("first", Some(at(1))));
+            links.push(("prev", (number > 1).then(|| at((number - 1).min(last)))));
+            links.push(("next", (number < last).then(|| at(number + 1))));
+            links.push(("last", Some(at(last))));
+            (links, Some(serde_json::json!({ "total": total })))
+        }
+        Page::Cursor { size, .. } => {
+            let cursor_link =
+                |exists: bool, cursor: Option<&Option<String>>, param: &str| match (exists, cursor)
+                {
+                    (true, Some(Some(c))) => Some(page_link(
+                        req,
+                        base,
+                        &[(param, c.clone()), ("page[size]", size.to_string())],
+                    )),
+                    _ => None,
+                };
+            links.push((
+                "prev",
+                cursor_link(page.has_prev, cursors.first(), "page[before]"),
+            ));
+            links.push((
+                "next",
+                cursor_link(page.has_next, cursors.last(), "page[after]"),
+            ));
+            (links, None)
+        }
+    }
+}
+
+/// A page of primary nodes with its includes, as a response.
+fn page_response(
+    req: &HttpRequest,
+    query: &Query,
+    graph: Graph,
+    primary: Vec<usize>,
+    page: PageResult<Node>,
+) -> HttpResponse {
+    let base = base_url(req);
+    let cursors: Vec<Option<String>> = primary
+        .iter()
+        .map(|&i| graph.nodes[i].cursor.clone())
+        .collect();
+    let (links, meta) = page_links(req, &base, query, &page, &cursors);
+    let options = DocumentOptions {
+        base: &base,
+        fields: &query.fields,
+        include_given: query.include_given,
+        links,
+        meta,
+    };
+    respond(
+        actix_web::http::StatusCode::OK,
+        document::write_document(&graph, &Primary::Many(primary), &options),
+    )
+}
+
+/// `GET /{type}`.
+pub async fn collection(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+) -> ApiResult<HttpResponse> {
+    collection_of(type_ref(&req)?, req, state, ctx, caller).await
+}
+
+/// A collection of `resource`, for routes whose type is fixed.
+pub async fn collection_of(
+    resource: &'static dyn DynResource,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+) -> ApiResult<HttpResponse> {
+    let query = parse_query(&req, &ctx, resource, true)?;
+    let (graph, primary, page, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            let (scope, restriction) = collection_scope(&caller, &query)?;
+            let mut page = resource.page(conn, &scope, &query, restriction.as_ref())?;
+            let (graph, primary) =
+                into_graph(conn, &caller, std::mem::take(&mut page.rows), &query)?;
+            Ok((graph, primary, page, query))
+        })
+        .await?;
+    Ok(page_response(&req, &query, graph, primary, page))
+}
+
+/// Puts primary nodes into a graph and loads the includes below them.
+pub fn into_graph(
+    conn: &mut crate::db::DbConnection,
+    caller: &Caller,
+    nodes: Vec<Node>,
+    query: &Query,
+) -> ApiResult<(Graph, Vec<usize>)> {
+    let mut graph = Graph::default();
+    let primary: Vec<usize> = nodes.into_iter().map(|n| graph.insert(n)).collect();
+    engine::include(conn, caller, lookup, &mut graph, &primary, &query.include)?;
+    Ok((graph, primary))
+}
+
+/// A single resource (already loaded) with its includes, as a response.
+pub fn single_response(
+    req: &HttpRequest,
+    query: &Query,
+    graph: &Graph,
+    index: usize,
+    status: actix_web::http::StatusCode,
+    meta: Option<serde_json::Value>,
+) -> HttpResponse {
+    let base = base_url(req);
+    let node = &graph.nodes[index];
+    let self_url = document::resource_url(&base, node.object.schema(), node.object.id());
+    let options = DocumentOptions {
+        base: &base,
+        fields: &query.fields,
+        include_given: query.include_given,
+        links: vec![("self", Some(self_url.clone()))],
+        meta,
+    };
+    let body = document::write_document(graph, &Primary::One(index), &options);
+    let mut response = respond(status, body);
+    if status == actix_web::http::StatusCode::CREATED
+        && let Ok(value) = header::HeaderValue::from_str(&self_url)
+    {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// `GET /{type}/{id}`.
+pub async fn single(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    single_of(type_ref(&req)?, req, state, ctx, caller, path.into_inner()).await
+}
+
+/// One resource of `resource` by id, for routes whose type is fixed.
+pub async fn single_of(
+    resource: &'static dyn DynResource,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    id: String,
+) -> ApiResult<HttpResponse> {
+    let query = parse_query(&req, &ctx, resource, false)?;
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            let node = resource.find_node(conn, &single_scope(&caller), &id)?;
+            let (graph, _) = into_graph(conn, &caller, vec![node], &query)?;
+            Ok((graph, query))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        actix_web::http::StatusCode::OK,
+        None,
+    ))
+}
+
+/// Finds the owner of a relationship and what the relationship needs.
+fn relationship_parts(
+    resource: &'static dyn DynResource,
+    name: &str,
+) -> ApiResult<(
+    &'static crate::jsonapi::schema::Relationship,
+    &'static dyn DynResource,
+    Link,
+)> {
+    let relationship = resource
+        .schema()
+        .relationship(name)
+        .ok_or_else(ApiError::not_found)?;
+    let target = lookup(relationship.target).ok_or_else(ApiError::not_found)?;
+    let link = resource.link(name).ok_or_else(ApiError::not_found)?;
+    Ok((relationship, target, link))
+}
+
+/// `GET /{type}/{id}/{relationship}`: the related resources, with the whole query
+/// language on to-many relationships.
+pub async fn related(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let resource = type_ref(&req)?;
+    let (id, name) = path.into_inner();
+    let (relationship, target, link) = relationship_parts(resource, &name)?;
+    let query = parse_query(&req, &ctx, target, relationship.is_to_many())?;
+    let to_many = relationship.is_to_many();
+    let result = state
+        .db
+        .run(&ctx.db, move |conn| {
+            let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
+            let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
+            if to_many {
+                let (scope, nothing) = collection_scope(&caller, &query)?;
+                let mut restriction = restriction;
+                if let Some(nothing) = nothing {
+                    restriction.append(&nothing);
+                }
+                let mut page = target.page(conn, &scope, &query, Some(&restriction))?;
+                let (graph, primary) =
+                    into_graph(conn, &caller, std::mem::take(&mut page.rows), &query)?;
+                Ok((graph, Some(primary), Some(page), query))
+            } else {
+                let mut scope = Scope::live(&caller);
+                if caller.platform_admin {
+                    scope.account_id = None;
+                }
+                let mut one = target.page(conn, &scope, &query, Some(&restriction))?;
+                let (graph, primary) =
+                    into_graph(conn, &caller, std::mem::take(&mut one.rows), &query)?;
+                Ok((graph, Some(primary), None, query))
+            }
+        })
+        .await?;
+    let (graph, primary, page, query) = result;
+    let primary = primary.unwrap_or_default();
+    match page {
+        Some(page) => Ok(page_response(&req, &query, graph, primary, page)),
+        None => {
+            let base = base_url(&req);
+            let options = DocumentOptions {
+                base: &base,
+                fields: &query.fields,
+                include_given: query.include_given,
+                links: vec![("self", Some(self_link(&req, &base)))],
+                meta: None,
+            };
+            let data = primary.first().map_or(Primary::Null, |&i| Primary::One(i));
+            Ok(respond(
+                actix_web::http::StatusCode::OK,
+                document::write_document(&graph, &data, &options),
+            ))
+        }
+    }
+}
+
+/// `GET /{type}/{id}/relationships/{relationship}`: resource identifiers.
+pub async fn relationship(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let resource = type_ref(&req)?;
+    let (id, name) = path.into_inner();
+    let (relationship, target, link) = relationship_parts(resource, &name)?;
+    let query = parse_query(&req, &ctx, target, relationship.is_to_many())?;
+    let to_many = relationship.is_to_many();
+    let (ids, page, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
+            let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
+            let (scope, nothing) = collection_scope(&caller, &query)?;
+            let mut restriction = restriction;
+            if let Some(nothing) = nothing {
+                restriction.append(&nothing);
+            }
+            let page = target.page(conn, &scope, &query, Some(&restriction))?;
+            let ids: Vec<String> = page.rows.iter().map(|n| n.object.id().to_owned()).collect();
+            Ok((ids, page, query))
+        })
+        .await?;
+    let base = base_url(&req);
+    let owner_url = format!(
+        "{base}/{}/{}",
+        resource.schema().path,
+        req.match_info().query("id")
+    );
+    let mut links = vec![
+        ("self", Some(format!("{owner_url}/relationships/{name}"))),
+        ("related", Some(format!("{owner_url}/{name}"))),
+    ];
+    let mut meta = None;
+    if to_many {
+        let cursors: Vec<Option<String>> = page.rows.iter().map(|n| n.cursor.clone()).collect();
+        let (page_links, page_meta) = page_links(&req, &base, &query, &page, &cursors);
+        links.extend(page_links.into_iter().filter(|(name, _)| *name != "self"));
+        meta = page_meta;
+    }
+    let body = document::write_linkage_document(
+        relationship.target,
+        Some(&ids),
+        to_many,
+        &links,
+        meta.as_ref(),
+    );
+    Ok(respond(actix_web::http::StatusCode::OK, body))
+}

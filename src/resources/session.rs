@@ -1,0 +1,461 @@
+//! Signing in and out: the `session` resource. `POST /sessions` checks a password and
+//! issues a token; every other endpoint acts on the caller's own live sessions (`current`
+//! is the caller's own). A session row is what makes a token valid: deleting it, or
+//! anything that ends a user's sessions, stops the token at once.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::engine::{CursorValue, FilterSql, Link, Resource, Scope, SortKind, SortSpec};
+use super::read::{self, single_response};
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::{Caller, password, throttle, token};
+use crate::db::schema::{account_memberships, accounts, sessions, users};
+use crate::db::{DbConnection, SqlBuilder, write_transaction};
+use crate::jsonapi::document::{AttributeWriter, Graph, Node, ResourceView};
+use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode};
+use crate::jsonapi::http::{Ctx, JsonApiBody};
+use crate::jsonapi::input::{Intent, Patch, Problems, attribute_pointer, parse_resource_document};
+use crate::jsonapi::query::Query;
+use crate::jsonapi::schema::{Attribute, Relationship, ResourceSchema};
+
+pub static SCHEMA: ResourceSchema = ResourceSchema {
+    type_name: "session",
+    path: "sessions",
+    attributes: &[
+        Attribute::write_only("account"),
+        Attribute::write_only("email"),
+        Attribute::write_only("password"),
+        Attribute::read_only("token"),
+        Attribute::read_only("expires_at"),
+        Attribute::read_only("created_at"),
+    ],
+    relationships: &[
+        Relationship::to_one("user", "user"),
+        Relationship::to_one("account", "account"),
+    ],
+    filters: &[],
+    sorts: &["created_at"],
+    actions: &["delete"],
+};
+
+#[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub account_id: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+/// A session as shown; `token` only in the response that created it.
+pub struct SessionView {
+    pub row: SessionRow,
+    pub token: Option<String>,
+}
+
+impl ResourceView for SessionRow {
+    fn schema(&self) -> &'static ResourceSchema {
+        &SCHEMA
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn write_attributes(&self, w: &mut AttributeWriter<'_>) {
+        w.time("expires_at", &self.expires_at)
+            .time("created_at", &self.created_at);
+    }
+    fn to_one(&self, relationship: &str) -> Option<&str> {
+        match relationship {
+            "user" => Some(&self.user_id),
+            "account" => Some(&self.account_id),
+            _ => None,
+        }
+    }
+}
+
+impl ResourceView for SessionView {
+    fn schema(&self) -> &'static ResourceSchema {
+        &SCHEMA
+    }
+    fn id(&self) -> &str {
+        &self.row.id
+    }
+    fn write_attributes(&self, w: &mut AttributeWriter<'_>) {
+        if let Some(token) = &self.token {
+            w.value("token", token);
+        }
+        self.row.write_attributes(w);
+    }
+    fn to_one(&self, relationship: &str) -> Option<&str> {
+        self.row.to_one(relationship)
+    }
+}
+
+pub struct SessionResource;
+
+impl Resource for SessionResource {
+    type Row = SessionRow;
+    const SCHEMA: &'static ResourceSchema = &SCHEMA;
+    const TABLE: &'static str = "sessions";
+    const COLUMNS: &'static str = "sessions.id, sessions.user_id, sessions.account_id, sessions.created_at, sessions.expires_at";
+    const SOFT_DELETE: bool = false;
+    const SORTS: &'static [SortSpec<SessionRow>] = &[SortSpec {
+        name: "created_at",
+        expr: "sessions.created_at",
+        kind: SortKind::Time,
+        nullable: false,
+        value: |r| Some(CursorValue::Time(r.created_at)),
+    }];
+    const FILTERS: &'static [(&'static str, FilterSql)] = &[];
+    const LINKS: &'static [(&'static str, Link)] = &[
+        ("user", Link::ToOne { column: "user_id" }),
+        (
+            "account",
+            Link::ToOne {
+                column: "account_id",
+            },
+        ),
+    ];
+
+    /// A caller sees only its own live sessions — platform admins included.
+    fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        q.sql(" AND sessions.user_id = ")
+            .bind(scope.caller.user_id.clone())
+            .sql(" AND sessions.revoked_at IS NULL AND sessions.expires_at > ")
+            .bind(scope.caller.now);
+    }
+
+    fn actions(_row: &SessionRow, _caller: &Caller) -> Vec<(&'static str, bool)> {
+        vec![("delete", true)]
+    }
+}
+
+pub static ENGINE: super::engine::Engine<SessionResource> = super::engine::Engine::new();
+
+fn session_actions() -> Vec<(&'static str, bool)> {
+    vec![("delete", true)]
+}
+
+/// Creates a session for a user who proved who they are, in the caller's transaction:
+/// the row, `last_sign_in_at`, the audit event. Returns the view with its token.
+pub fn open_session(
+    conn: &mut DbConnection,
+    state: &AppState,
+    user_id: &str,
+    account_id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<SessionView> {
+    let ttl = chrono::Duration::from_std(state.config.token_ttl).map_err(ApiError::internal)?;
+    let row = SessionRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user_id.to_owned(),
+        account_id: account_id.to_owned(),
+        created_at: now,
+        expires_at: now + ttl,
+    };
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(&row.id),
+            sessions::user_id.eq(&row.user_id),
+            sessions::account_id.eq(&row.account_id),
+            sessions::created_at.eq(row.created_at),
+            sessions::expires_at.eq(row.expires_at),
+        ))
+        .execute(conn)?;
+    diesel::update(users::table.find(user_id))
+        .set(users::last_sign_in_at.eq(now))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        audit::Event {
+            account_id,
+            actor_id: Some(user_id),
+            action: "session.created",
+            target_type: "session",
+            target_id: &row.id,
+            changes: serde_json::Map::new(),
+            at: now,
+        },
+    )?;
+    let token = state.tokens.issue(&token::Claims {
+        sub: row.user_id.clone(),
+        sid: row.id.clone(),
+        acc: row.account_id.clone(),
+        iss: token::ISSUER.to_owned(),
+        aud: token::AUDIENCE.to_owned(),
+        iat: now.and_utc().timestamp(),
+        exp: row.expires_at.and_utc().timestamp(),
+    });
+    Ok(SessionView {
+        row,
+        token: Some(token.map_err(ApiError::internal)?),
+    })
+}
+
+/// A 201 with a new session (sign-in, invitation acceptance, registration).
+pub fn created_response(req: &HttpRequest, view: SessionView) -> HttpResponse {
+    let mut graph = Graph::default();
+    let index = graph.insert(Node::new(Box::new(view), session_actions()));
+    single_response(
+        req,
+        &Query::default(),
+        &graph,
+        index,
+        StatusCode::CREATED,
+        None,
+    )
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidCredentials,
+        "The account, email or password is wrong.",
+    )
+}
+
+/// What sign-in found before checking the password.
+struct Candidate {
+    account_id: String,
+    user_id: String,
+    password_hash: Option<String>,
+    status: String,
+    discarded: bool,
+}
+
+/// `POST /sessions`.
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    let mut problems = Problems::default();
+    let mut required = |name: &str| -> Option<String> {
+        match problems.check(input.string(name)) {
+            Some(Patch::Value(v)) if !v.is_empty() => Some(v.to_owned()),
+            Some(_) => {
+                problems.push(ApiError::validation(attribute_pointer(name), "is required"));
+                None
+            }
+            None => None,
+        }
+    };
+    let (account, email, secret) = (required("account"), required("email"), required("password"));
+    problems.finish()?;
+    let (Some(account), Some(email), Some(secret)) = (account, email, secret) else {
+        return Err(ApiError::internal("sign-in fields checked above"));
+    };
+    let now = state.clock.now();
+    let email_key = email.trim().to_lowercase();
+
+    let lookup_email = email_key.clone();
+    let (account_key, candidate) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            let account_id: Option<String> = accounts::table
+                .filter(accounts::discarded_at.is_null())
+                .filter(
+                    accounts::slug
+                        .eq(&account)
+                        .or(accounts::id.eq(account.to_ascii_lowercase())),
+                )
+                .select(accounts::id)
+                .first(conn)
+                .optional()?;
+            // Unknown accounts are throttled under the name the client gave.
+            let account_key = account_id
+                .clone()
+                .unwrap_or_else(|| account.to_ascii_lowercase());
+            throttle::check(conn, &account_key, &lookup_email, now)?;
+            let Some(account_id) = account_id else {
+                return Ok((account_key, None));
+            };
+            // The home user wins over a guest with the same email; a live user over a
+            // deleted one.
+            let found = users::table
+                .inner_join(
+                    account_memberships::table.on(account_memberships::user_id
+                        .eq(users::id)
+                        .and(account_memberships::account_id.eq(&account_id))),
+                )
+                .filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = lower(")
+                        .bind::<diesel::sql_types::Text, _>(lookup_email.clone())
+                        .sql(")"),
+                )
+                .order((
+                    users::discarded_at.is_null().desc(),
+                    users::account_id.eq(&account_id).desc(),
+                ))
+                .select((
+                    users::id,
+                    users::password_hash,
+                    users::status,
+                    users::discarded_at.is_not_null(),
+                ))
+                .first::<(String, Option<String>, String, bool)>(conn)
+                .optional()?;
+            Ok((
+                account_key,
+                found.map(|(user_id, password_hash, status, discarded)| Candidate {
+                    account_id,
+                    user_id,
+                    password_hash,
+                    status,
+                    discarded,
+                }),
+            ))
+        })
+        .await?;
+
+    // Argon2 takes tens of milliseconds: off the HTTP worker. An unknown email spends
+    // the same time, so timing does not reveal which emails exist.
+    let hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
+    let verified = web::block(move || match hash {
+        Some(hash) => password::verify(&secret, &hash),
+        None => {
+            password::verify_against_nothing(&secret);
+            false
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?;
+
+    let state_for_tx = state.clone();
+    let outcome = state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let Some(candidate) = candidate else {
+                    throttle::record_failure(conn, &account_key, &email_key, now)?;
+                    return Ok(Err(invalid_credentials()));
+                };
+                if !verified {
+                    throttle::record_failure(conn, &account_key, &email_key, now)?;
+                    audit::record(
+                        conn,
+                        audit::Event {
+                            account_id: &candidate.account_id,
+                            actor_id: None,
+                            action: "session.failed",
+                            target_type: "user",
+                            target_id: &candidate.user_id,
+                            changes: serde_json::Map::new(),
+                            at: now,
+                        },
+                    )?;
+                    return Ok(Err(invalid_credentials()));
+                }
+                if candidate.discarded || candidate.status != "active" {
+                    return Ok(Err(ApiError::new(
+                        ErrorCode::UserInactive,
+                        "This user is deactivated, blocked or deleted.",
+                    )));
+                }
+                open_session(
+                    conn,
+                    &state_for_tx,
+                    &candidate.user_id,
+                    &candidate.account_id,
+                    now,
+                )
+                .map(Ok)
+            })
+        })
+        .await?;
+    // A failed sign-in is still recorded (the transaction committed), then refused.
+    let view = outcome?;
+    Ok(created_response(&req, view))
+}
+
+/// `GET /sessions`: the caller's own live sessions.
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+) -> ApiResult<HttpResponse> {
+    read::collection_of(&ENGINE, req, state, ctx, caller).await
+}
+
+fn session_id(path: &str, caller: &Caller) -> String {
+    if path == "current" {
+        caller.session_id.clone()
+    } else {
+        path.to_owned()
+    }
+}
+
+/// `GET /sessions/{id}` (`current`: the caller's own).
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = session_id(&path, &caller);
+    read::single_of(&ENGINE, req, state, ctx, caller, id).await
+}
+
+/// `DELETE /sessions/{id}` (`current`: sign out).
+pub async fn delete(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = session_id(&path, &caller);
+    state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let revoked = diesel::update(
+                    sessions::table
+                        .filter(sessions::id.eq(&id))
+                        .filter(sessions::user_id.eq(&caller.user_id))
+                        .filter(sessions::revoked_at.is_null()),
+                )
+                .set(sessions::revoked_at.eq(caller.now))
+                .execute(conn)?;
+                if revoked == 0 {
+                    return Err(ApiError::not_found());
+                }
+                audit::record(
+                    conn,
+                    audit::Event {
+                        account_id: &caller.account_id,
+                        actor_id: Some(&caller.user_id),
+                        action: "session.deleted",
+                        target_type: "session",
+                        target_id: &id,
+                        changes: serde_json::Map::new(),
+                        at: caller.now,
+                    },
+                )
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends every live session of a user (password change, deactivation, block, delete).
+pub fn end_all_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<usize> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?)
+}

@@ -1,0 +1,848 @@
+//! The `user` resource: its declaration for the engine (attributes, relationships,
+//! filters, sorts, scope) and its writes (create, update, soft delete).
+//!
+//! The users of an account are the users with a membership in it: a user's home account
+//! always holds one, and another account may add the user as a guest.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
+
+use super::engine::{CursorValue, FilterSql, Link, Resource, Scope, SortKind, SortSpec};
+use crate::auth::Caller;
+use crate::db::SqlBuilder;
+use crate::db::schema::users;
+use crate::domain::{AccountRole, UserStatus};
+use crate::jsonapi::document::{AttributeWriter, ResourceView};
+use crate::jsonapi::schema::{Attribute, Filter, FilterKind, Relationship, ResourceSchema};
+use crate::policy;
+
+pub static SCHEMA: ResourceSchema = ResourceSchema {
+    type_name: "user",
+    path: "users",
+    attributes: &[
+        Attribute::read_write("name"),
+        Attribute::read_write("email"),
+        Attribute::read_write("identifier"),
+        Attribute::read_only("status"),
+        Attribute::read_write("avatar"),
+        Attribute::read_write("timezone"),
+        Attribute::read_write("preferences"),
+        Attribute::write_only("password"),
+        Attribute::read_only("last_sign_in_at"),
+        Attribute::read_only("created_at"),
+        Attribute::read_only("updated_at"),
+        Attribute::read_only("discarded_at"),
+    ],
+    relationships: &[
+        Relationship::to_one("account", "account"),
+        Relationship::to_many("account_memberships", "account_membership"),
+        Relationship::to_many("teams", "team"),
+        Relationship::to_many("team_memberships", "team_membership"),
+        Relationship::to_many("devices", "device"),
+    ],
+    filters: &[
+        Filter::new("status", FilterKind::OneOf(UserStatus::ALL)),
+        Filter::new("email", FilterKind::Exact),
+        Filter::new("identifier", FilterKind::Exact),
+        Filter::new("name", FilterKind::Text),
+        Filter::new("q", FilterKind::Text),
+        Filter::new("created_at", FilterKind::Date),
+        Filter::new("team", FilterKind::Id),
+        Filter::new("discarded", FilterKind::OneOf(&["only", "all"])),
+        Filter::new("account", FilterKind::Id),
+    ],
+    sorts: &[
+        "name",
+        "email",
+        "status",
+        "created_at",
+        "updated_at",
+        "last_sign_in_at",
+        "alive",
+    ],
+    actions: policy::user::ACTIONS,
+};
+
+/// A user as the API shows it. The password hash is deliberately not a field: it is
+/// never loaded with a user, so it cannot reach a response by accident.
+#[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub identifier: Option<String>,
+    pub status: String,
+    pub previous_status: Option<String>,
+    pub avatar: Option<String>,
+    pub timezone: String,
+    pub preferences: String,
+    pub last_sign_in_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub discarded_at: Option<NaiveDateTime>,
+    /// The user's role in the account the request is about (see `caller_columns`).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub role_in_account: Option<String>,
+}
+
+pub const COLUMNS: &str = "users.id, users.account_id, users.name, users.email, users.identifier, \
+     users.status, users.previous_status, users.avatar, users.timezone, users.preferences, \
+     users.last_sign_in_at, users.created_at, users.updated_at, users.discarded_at";
+
+impl UserRow {
+    pub fn status(&self) -> UserStatus {
+        UserStatus::parse(&self.status).unwrap_or(UserStatus::Created)
+    }
+
+    pub fn role(&self) -> Option<AccountRole> {
+        self.role_in_account
+            .as_deref()
+            .and_then(|r| AccountRole::parse(r).ok())
+    }
+
+    pub fn facts(&self) -> policy::UserFacts<'_> {
+        policy::UserFacts {
+            id: &self.id,
+            status: self.status(),
+            role: self.role(),
+        }
+    }
+}
+
+impl ResourceView for UserRow {
+    fn schema(&self) -> &'static ResourceSchema {
+        &SCHEMA
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn write_attributes(&self, w: &mut AttributeWriter<'_>) {
+        w.value("name", &self.name)
+            .value("email", &self.email)
+            .value("identifier", &self.identifier)
+            .value("status", &self.status)
+            .value("avatar", &self.avatar)
+            .value("timezone", &self.timezone)
+            .raw_json("preferences", &self.preferences)
+            .opt_time("last_sign_in_at", self.last_sign_in_at.as_ref())
+            .time("created_at", &self.created_at)
+            .time("updated_at", &self.updated_at)
+            .opt_time("discarded_at", self.discarded_at.as_ref());
+    }
+    fn to_one(&self, relationship: &str) -> Option<&str> {
+        match relationship {
+            "account" => Some(&self.account_id),
+            _ => None,
+        }
+    }
+}
+
+pub struct UserResource;
+
+impl Resource for UserResource {
+    type Row = UserRow;
+    const SCHEMA: &'static ResourceSchema = &SCHEMA;
+    const TABLE: &'static str = "users";
+    const COLUMNS: &'static str = COLUMNS;
+    const SOFT_DELETE: bool = true;
+    const SORTS: &'static [SortSpec<UserRow>] = &[
+        SortSpec {
+            name: "name",
+            expr: "users.name",
+            kind: SortKind::Text,
+            nullable: false,
+            value: |r| Some(CursorValue::Text(r.name.clone())),
+        },
+        SortSpec {
+            name: "email",
+            expr: "users.email",
+            kind: SortKind::Text,
+            nullable: true,
+            value: |r| r.email.clone().map(CursorValue::Text),
+        },
+        SortSpec {
+            name: "status",
+            expr: "users.status",
+            kind: SortKind::Text,
+            nullable: false,
+            value: |r| Some(CursorValue::Text(r.status.clone())),
+        },
+        SortSpec {
+            name: "created_at",
+            expr: "users.created_at",
+            kind: SortKind::Time,
+            nullable: false,
+            value: |r| Some(CursorValue::Time(r.created_at)),
+        },
+        SortSpec {
+            name: "updated_at",
+            expr: "users.updated_at",
+            kind: SortKind::Time,
+            nullable: false,
+            value: |r| Some(CursorValue::Time(r.updated_at)),
+        },
+        SortSpec {
+            name: "last_sign_in_at",
+            expr: "users.last_sign_in_at",
+            kind: SortKind::Time,
+            nullable: true,
+            value: |r| r.last_sign_in_at.map(CursorValue::Time),
+        },
+        // `alive`: active, created and invited users before deactivated, blocked, deleted.
+        SortSpec {
+            name: "alive",
+            expr: "(CASE WHEN users.status IN ('active', 'created', 'invited') THEN 0 ELSE 1 END)",
+            kind: SortKind::Int,
+            nullable: false,
+            value: |r| Some(CursorValue::Int(if r.status().is_alive() { 0 } else { 1 })),
+        },
+    ];
+    const FILTERS: &'static [(&'static str, FilterSql)] = &[
+        ("status", FilterSql::Column("users.status")),
+        ("email", FilterSql::ColumnIgnoringCase("users.email")),
+        ("identifier", FilterSql::Column("users.identifier")),
+        ("name", FilterSql::Contains(&["users.name"])),
+        ("q", FilterSql::Contains(&["users.name", "users.email"])),
+        ("created_at", FilterSql::Column("users.created_at")),
+        (
+            "team",
+            FilterSql::Through {
+                table: "team_memberships",
+                owner_column: "user_id",
+                target_column: "team_id",
+            },
+        ),
+        ("discarded", FilterSql::Special),
+        ("account", FilterSql::Special),
+    ];
+    const LINKS: &'static [(&'static str, Link)] = &[
+        (
+            "account",
+            Link::ToOne {
+                column: "account_id",
+            },
+        ),
+        ("account_memberships", Link::Reverse { column: "user_id" }),
+        (
+            "teams",
+            Link::Through {
+                table: "team_memberships",
+                owner_column: "user_id",
+                target_column: "team_id",
+            },
+        ),
+        ("team_memberships", Link::Reverse { column: "user_id" }),
+        ("devices", Link::Reverse { column: "user_id" }),
+    ];
+
+    fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        if let Some(account_id) = &scope.account_id {
+            q.sql(" AND EXISTS (SELECT 1 FROM account_memberships m WHERE m.user_id = users.id AND m.account_id = ")
+                .bind(account_id.clone())
+                .sql(")");
+        }
+    }
+
+    fn caller_columns(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        let account_id = scope
+            .account_id
+            .clone()
+            .unwrap_or_else(|| scope.caller.account_id.clone());
+        q.sql(", (SELECT r.role FROM account_memberships r WHERE r.user_id = users.id AND r.account_id = ")
+            .bind(account_id)
+            .sql(") AS role_in_account");
+    }
+
+    fn actions(row: &UserRow, caller: &Caller) -> Vec<(&'static str, bool)> {
+        policy::user::actions(caller, &row.facts())
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Writes
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value};
+
+use super::engine::{self, Discarded};
+use super::read::{self, into_graph, parse_query, single_response, single_scope};
+use crate::app::AppState;
+use crate::audit::{self, Changes};
+use crate::auth::{password, random_secret};
+use crate::db::schema::{account_memberships, invitations};
+use crate::db::{DbConnection, is_unique_violation, write_transaction};
+use crate::domain::{Avatar, Email, Identifier, Name, Password, Preferences, Timezone};
+use crate::jsonapi::error::{ApiError, ApiResult};
+use crate::jsonapi::http::{Ctx, JsonApiBody};
+use crate::jsonapi::input::{
+    Intent, Patch, Problems, ResourceInput, attribute_pointer, parse_resource_document,
+};
+use crate::resources::session::end_all_sessions;
+
+/// How long an invitation token stays valid.
+pub const INVITATION_DAYS: i64 = 7;
+
+/// The attribute values of a create or update, parsed into domain types. `None` fields
+/// are absent (unchanged); `Some(None)` is an explicit null.
+#[derive(Default)]
+struct UserChanges {
+    name: Option<Name>,
+    email: Option<Option<Email>>,
+    identifier: Option<Option<Identifier>>,
+    avatar: Option<Option<Avatar>>,
+    timezone: Option<Timezone>,
+    preferences: Option<Preferences>,
+    password: Option<Password>,
+}
+
+fn parse_text<T>(
+    problems: &mut Problems,
+    input: &ResourceInput,
+    name: &str,
+    nullable: bool,
+    parse: impl Fn(&str) -> Result<T, crate::domain::DomainError>,
+) -> Option<Option<T>> {
+    match problems.check(input.string(name))? {
+        Patch::Absent => None,
+        Patch::Null if nullable => Some(None),
+        Patch::Null => {
+            problems.push(ApiError::validation(
+                attribute_pointer(name),
+                "must not be null",
+            ));
+            None
+        }
+        Patch::Value(text) => match parse(text) {
+            Ok(v) => Some(Some(v)),
+            Err(e) => {
+                problems.push(ApiError::validation(attribute_pointer(name), e.to_string()));
+                None
+            }
+        },
+    }
+}
+
+fn parse_changes(input: &ResourceInput, creating: bool) -> ApiResult<UserChanges> {
+    let mut problems = Problems::default();
+    let mut changes = UserChanges {
+        name: parse_text(&mut problems, input, "name", false, Name::parse).flatten(),
+        email: parse_text(&mut problems, input, "email", true, Email::parse),
+        identifier: parse_text(&mut problems, input, "identifier", true, Identifier::parse),
+        avatar: parse_text(&mut problems, input, "avatar", true, Avatar::parse),
+        timezone: parse_text(&mut problems, input, "timezone", false, Timezone::parse).flatten(),
+        ..UserChanges::default()
+    };
+    match input.raw("preferences") {
+        Patch::Absent => {}
+        Patch::Null => problems.push(ApiError::validation(
+            attribute_pointer("preferences"),
+            "must be an object",
+        )),
+        Patch::Value(value) => match Preferences::parse(value) {
+            Ok(p) => changes.preferences = Some(p),
+            Err(e) => problems.push(ApiError::validation(
+                attribute_pointer("preferences"),
+                e.to_string(),
+            )),
+        },
+    }
+    if creating {
+        changes.password =
+            parse_text(&mut problems, input, "password", true, Password::parse).flatten();
+        if changes.name.is_none() && input.string("name").is_ok_and(|p| p.is_absent()) {
+            problems.push(ApiError::validation(
+                attribute_pointer("name"),
+                "is required",
+            ));
+        }
+    } else if !input.raw("password").is_absent() {
+        problems.push(ApiError::validation(
+            attribute_pointer("password"),
+            "is changed with POST /users/{id}/password",
+        ));
+    }
+    problems.finish()?;
+    Ok(changes)
+}
+
+/// 409 `taken` when another live user of the account has this email or identifier.
+fn check_unique(
+    conn: &mut DbConnection,
+    account_id: &str,
+    except_id: &str,
+    email: Option<&Email>,
+    identifier: Option<&Identifier>,
+) -> ApiResult<()> {
+    if let Some(email) = email {
+        let taken: i64 = users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::discarded_at.is_null())
+            .filter(users::id.ne(except_id))
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = lower(")
+                    .bind::<diesel::sql_types::Text, _>(email.as_str().to_owned())
+                    .sql(")"),
+            )
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(ApiError::taken(
+                attribute_pointer("email"),
+                "This email is already taken in this account.",
+            ));
+        }
+    }
+    if let Some(identifier) = identifier {
+        let taken: i64 = users::table
+            .filter(users::account_id.eq(account_id))
+            .filter(users::discarded_at.is_null())
+            .filter(users::id.ne(except_id))
+            .filter(users::identifier.eq(identifier.as_str()))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(ApiError::taken(
+                attribute_pointer("identifier"),
+                "This identifier is already taken in this account.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Maps a unique violation that slipped past the checks (a concurrent write) to 409.
+fn unique_error(e: diesel::result::Error) -> ApiError {
+    if is_unique_violation(&e) {
+        let message = e.to_string();
+        if message.contains("identifier") {
+            return ApiError::taken(
+                attribute_pointer("identifier"),
+                "This identifier is already taken in this account.",
+            );
+        }
+        if message.contains("email") {
+            return ApiError::taken(
+                attribute_pointer("email"),
+                "This email is already taken in this account.",
+            );
+        }
+        return ApiError::conflict("/data/id", "A resource with this id already exists.");
+    }
+    ApiError::from(e)
+}
+
+/// Issues an invitation for `user_id`, revoking any earlier one; returns
+/// `meta.invitation` (the token is shown only here and stored hashed).
+pub fn issue_invitation(
+    conn: &mut DbConnection,
+    user_id: &str,
+    account_id: &str,
+    invited_by: &str,
+    now: NaiveDateTime,
+) -> ApiResult<Value> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::user_id.eq(user_id))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(now))
+    .execute(conn)?;
+    let token = random_secret();
+    let expires_at = now + chrono::Duration::days(INVITATION_DAYS);
+    diesel::insert_into(invitations::table)
+        .values((
+            invitations::id.eq(uuid::Uuid::now_v7().to_string()),
+            invitations::user_id.eq(user_id),
+            invitations::account_id.eq(account_id),
+            invitations::token_hash.eq(crate::auth::digest(&token)),
+            invitations::invited_by_id.eq(invited_by),
+            invitations::created_at.eq(now),
+            invitations::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(serde_json::json!({
+        "invitation": {
+            "token": token,
+            "expires_at": crate::jsonapi::document::format_time(&expires_at),
+        }
+    }))
+}
+
+fn opt_str<T: AsRef<str>>(v: Option<&T>) -> Value {
+    v.map_or(Value::Null, |s| Value::String(s.as_ref().to_owned()))
+}
+
+/// `POST /users`.
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    policy::authorize(policy::user::create(&caller), "create users in")?;
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    let query = parse_query(&req, &ctx, &super::USERS, false)?;
+    let changes = parse_changes(&input, true)?;
+    let role = match input.meta.get("role") {
+        None | Some(Value::Null) => AccountRole::Member,
+        Some(Value::String(r)) => {
+            AccountRole::parse(r).map_err(|e| ApiError::validation("/meta/role", e.to_string()))?
+        }
+        Some(_) => return Err(ApiError::validation("/meta/role", "must be a string")),
+    };
+    if role == AccountRole::Owner && !(caller.platform_admin || caller.role == AccountRole::Owner) {
+        return Err(ApiError::forbidden("Only owners may grant the owner role."));
+    }
+    let invite = match input.meta.get("invite") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(ApiError::validation(
+                "/meta/invite",
+                "must be true or false",
+            ));
+        }
+    };
+    if invite && changes.password.is_some() {
+        return Err(ApiError::validation(
+            "/meta/invite",
+            "a user created with a password is already active",
+        ));
+    }
+    let password_hash = match changes.password.clone() {
+        None => None,
+        Some(secret) => Some(
+            web::block(move || password::hash(secret.expose()))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?,
+        ),
+    };
+    let id = input
+        .id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let (graph, index, meta, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            let now = caller.now;
+            let meta = write_transaction(conn, |conn| {
+                let exists: i64 = users::table
+                    .filter(users::id.eq(&id))
+                    .count()
+                    .get_result(conn)?;
+                if exists > 0 {
+                    return Err(ApiError::conflict(
+                        "/data/id",
+                        "A user with this id already exists.",
+                    ));
+                }
+                let email = changes.email.clone().flatten();
+                let identifier = changes.identifier.clone().flatten();
+                check_unique(
+                    conn,
+                    &caller.account_id,
+                    &id,
+                    email.as_ref(),
+                    identifier.as_ref(),
+                )?;
+                let status = if password_hash.is_some() {
+                    UserStatus::Active
+                } else {
+                    UserStatus::Created
+                };
+                let name = changes
+                    .name
+                    .clone()
+                    .map(Name::into_inner)
+                    .unwrap_or_default();
+                let timezone = changes.timezone.unwrap_or_default();
+                let preferences = changes.preferences.clone().unwrap_or_default();
+                let avatar = changes.avatar.clone().flatten();
+                diesel::insert_into(users::table)
+                    .values((
+                        users::id.eq(&id),
+                        users::account_id.eq(&caller.account_id),
+                        users::name.eq(&name),
+                        users::email.eq(email.as_ref().map(Email::as_str)),
+                        users::identifier.eq(identifier.as_ref().map(Identifier::as_str)),
+                        users::status.eq(status.as_str()),
+                        users::avatar.eq(avatar.as_ref().map(Avatar::as_str)),
+                        users::timezone.eq(timezone.as_str()),
+                        users::preferences.eq(preferences.as_str()),
+                        users::password_hash.eq(password_hash.as_deref()),
+                        users::created_at.eq(now),
+                        users::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .map_err(unique_error)?;
+                diesel::insert_into(account_memberships::table)
+                    .values((
+                        account_memberships::id.eq(uuid::Uuid::now_v7().to_string()),
+                        account_memberships::account_id.eq(&caller.account_id),
+                        account_memberships::user_id.eq(&id),
+                        account_memberships::role.eq(role.as_str()),
+                        account_memberships::created_at.eq(now),
+                        account_memberships::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                let mut audit_changes = Changes::default();
+                audit_changes.set("name", Value::Null, name.as_str());
+                audit_changes.set("email", Value::Null, opt_str(email.as_ref()));
+                audit_changes.set("identifier", Value::Null, opt_str(identifier.as_ref()));
+                audit_changes.set("status", Value::Null, status.as_str());
+                audit_changes.set("avatar", Value::Null, opt_str(avatar.as_ref()));
+                audit_changes.set("timezone", Value::Null, timezone.as_str());
+                audit_changes.set("preferences", Value::Null, preferences.to_value());
+                audit::record(
+                    conn,
+                    audit::Event {
+                        account_id: &caller.account_id,
+                        actor_id: Some(&caller.user_id),
+                        action: "user.created",
+                        target_type: "user",
+                        target_id: &id,
+                        changes: audit_changes.into_map(),
+                        at: now,
+                    },
+                )?;
+                if !invite {
+                    return Ok(None);
+                }
+                diesel::update(users::table.find(&id))
+                    .set(users::status.eq(UserStatus::Invited.as_str()))
+                    .execute(conn)?;
+                let meta = issue_invitation(conn, &id, &caller.account_id, &caller.user_id, now)?;
+                audit::record(
+                    conn,
+                    audit::Event {
+                        account_id: &caller.account_id,
+                        actor_id: Some(&caller.user_id),
+                        action: "user.invited",
+                        target_type: "user",
+                        target_id: &id,
+                        changes: {
+                            let mut c = Changes::default();
+                            c.set(
+                                "status",
+                                UserStatus::Created.as_str(),
+                                UserStatus::Invited.as_str(),
+                            );
+                            c.into_map()
+                        },
+                        at: now,
+                    },
+                )?;
+                Ok(Some(meta))
+            })?;
+            let node = super::USERS.find_node(conn, &single_scope(&caller), &id)?;
+            let (graph, primary) = into_graph(conn, &caller, vec![node], &query)?;
+            Ok((graph, primary[0], meta, query))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        index,
+        StatusCode::CREATED,
+        meta,
+    ))
+}
+
+use super::engine::DynResource;
+
+/// The current attributes of a user, as the API shows them (for read-only checks).
+fn shown_attributes(row: &UserRow) -> Map<String, Value> {
+    crate::jsonapi::document::attributes_of(row)
+}
+
+/// `PATCH /users/{id}`.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let query = parse_query(&req, &ctx, &super::USERS, false)?;
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
+    let changes = parse_changes(&input, false)?;
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            let now = caller.now;
+            write_transaction(conn, |conn| {
+                let mut scope = single_scope(&caller);
+                scope.discarded = Discarded::Exclude;
+                let current = engine::find::<UserResource>(conn, &scope, &id)?;
+                policy::authorize(policy::user::edit(&caller, &current.facts()), "edit")?;
+                input.check_read_only(&SCHEMA, &shown_attributes(&current))?;
+                let email = changes
+                    .email
+                    .clone()
+                    .unwrap_or_else(|| current.email.as_deref().and_then(|e| Email::parse(e).ok()));
+                let identifier = changes.identifier.clone().unwrap_or_else(|| {
+                    current
+                        .identifier
+                        .as_deref()
+                        .and_then(|i| Identifier::parse(i).ok())
+                });
+                check_unique(
+                    conn,
+                    &current.account_id,
+                    &id,
+                    changes.email.as_ref().and(email.as_ref()),
+                    changes.identifier.as_ref().and(identifier.as_ref()),
+                )?;
+                let mut audit_changes = Changes::default();
+                let name = changes
+                    .name
+                    .clone()
+                    .map_or(current.name.clone(), Name::into_inner);
+                audit_changes.set("name", current.name.as_str(), name.as_str());
+                let email_text = email.as_ref().map(|e| e.as_str().to_owned());
+                audit_changes.set(
+                    "email",
+                    opt_str(current.email.as_ref()),
+                    opt_str(email_text.as_ref()),
+                );
+                let identifier_text = identifier.as_ref().map(|i| i.as_str().to_owned());
+                audit_changes.set(
+                    "identifier",
+                    opt_str(current.identifier.as_ref()),
+                    opt_str(identifier_text.as_ref()),
+                );
+                let avatar = match &changes.avatar {
+                    Some(a) => a.as_ref().map(|a| a.as_str().to_owned()),
+                    None => current.avatar.clone(),
+                };
+                audit_changes.set(
+                    "avatar",
+                    opt_str(current.avatar.as_ref()),
+                    opt_str(avatar.as_ref()),
+                );
+                let timezone = changes
+                    .timezone
+                    .map_or(current.timezone.clone(), |t| t.as_str().to_owned());
+                audit_changes.set("timezone", current.timezone.as_str(), timezone.as_str());
+                let preferences = changes
+                    .preferences
+                    .clone()
+                    .map_or(current.preferences.clone(), Preferences::into_inner);
+                let old_preferences: Value =
+                    serde_json::from_str(&current.preferences).unwrap_or(Value::Null);
+                let new_preferences: Value =
+                    serde_json::from_str(&preferences).unwrap_or(Value::Null);
+                audit_changes.set("preferences", old_preferences, new_preferences);
+                if audit_changes.is_empty() {
+                    return Ok(());
+                }
+                diesel::update(users::table.find(&id))
+                    .set((
+                        users::name.eq(&name),
+                        users::email.eq(email_text.as_deref()),
+                        users::identifier.eq(identifier_text.as_deref()),
+                        users::avatar.eq(avatar.as_deref()),
+                        users::timezone.eq(&timezone),
+                        users::preferences.eq(&preferences),
+                        users::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .map_err(unique_error)?;
+                audit::record(
+                    conn,
+                    audit::Event {
+                        account_id: &caller.account_id,
+                        actor_id: Some(&caller.user_id),
+                        action: "user.updated",
+                        target_type: "user",
+                        target_id: &id,
+                        changes: audit_changes.into_map(),
+                        at: now,
+                    },
+                )
+            })?;
+            let node = super::USERS.find_node(conn, &single_scope(&caller), &id)?;
+            let (graph, _) = into_graph(conn, &caller, vec![node], &query)?;
+            Ok((graph, query))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::OK,
+        None,
+    ))
+}
+
+/// `DELETE /users/{id}`: a soft delete that ends the user's sessions.
+pub async fn delete(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let mut scope = single_scope(&caller);
+                scope.discarded = Discarded::Exclude;
+                let current = engine::find::<UserResource>(conn, &scope, &id)?;
+                policy::authorize(policy::user::delete(&caller, &current.facts()), "delete")?;
+                let now = caller.now;
+                diesel::update(users::table.find(&id))
+                    .set((
+                        users::status.eq(UserStatus::Deleted.as_str()),
+                        users::previous_status.eq(&current.status),
+                        users::discarded_at.eq(now),
+                        users::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                end_all_sessions(conn, &id, now)?;
+                let mut audit_changes = Changes::default();
+                audit_changes.set(
+                    "status",
+                    current.status.as_str(),
+                    UserStatus::Deleted.as_str(),
+                );
+                audit::record(
+                    conn,
+                    audit::Event {
+                        account_id: &caller.account_id,
+                        actor_id: Some(&caller.user_id),
+                        action: "user.deleted",
+                        target_type: "user",
+                        target_id: &id,
+                        changes: audit_changes.into_map(),
+                        at: now,
+                    },
+                )
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /me`: the caller as a user resource.
+pub async fn me(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+) -> ApiResult<HttpResponse> {
+    let id = caller.user_id.clone();
+    read::single_of(&super::USERS, req, state, ctx, caller, id).await
+}
