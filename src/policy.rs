@@ -32,8 +32,95 @@ fn manages(caller: &Caller, target: &UserFacts<'_>) -> bool {
     caller.role == AccountRole::Admin && target.role != Some(AccountRole::Owner)
 }
 
+/// The answer to "may the caller do this, now?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allowed,
+    /// The caller's role does not allow it: 403 `forbidden`.
+    Forbidden,
+    /// The role would allow it, the resource's status does not: 409 `invalid_transition`.
+    InvalidTransition,
+}
+
+impl Decision {
+    fn from(role_allows: bool, status_allows: bool) -> Self {
+        match (role_allows, status_allows) {
+            (false, _) => Decision::Forbidden,
+            (true, false) => Decision::InvalidTransition,
+            (true, true) => Decision::Allowed,
+        }
+    }
+
+    pub fn allowed(self) -> bool {
+        self == Decision::Allowed
+    }
+
+    /// Enforcement: the error for a refusal.
+    pub fn enforce(self, action: &str) -> Result<(), ApiError> {
+        match self {
+            Decision::Allowed => Ok(()),
+            Decision::Forbidden => Err(ApiError::forbidden(format!(
+                "You may not {action} this resource."
+            ))),
+            Decision::InvalidTransition => Err(ApiError::new(
+                crate::jsonapi::error::ErrorCode::InvalidTransition,
+                format!("`{action}` is not possible from the resource's current status."),
+            )),
+        }
+    }
+}
+
 pub mod user {
     use super::*;
+
+    /// Every action on a user, in the order of `meta.permissions.actions`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Action {
+        Edit,
+        Delete,
+        Invite,
+        RevokeInvitation,
+        Deactivate,
+        Reactivate,
+        Block,
+        Unblock,
+        Restore,
+        ChangePassword,
+    }
+
+    impl Action {
+        pub const ALL: [Action; 10] = [
+            Action::Edit,
+            Action::Delete,
+            Action::Invite,
+            Action::RevokeInvitation,
+            Action::Deactivate,
+            Action::Reactivate,
+            Action::Block,
+            Action::Unblock,
+            Action::Restore,
+            Action::ChangePassword,
+        ];
+
+        pub fn name(self) -> &'static str {
+            match self {
+                Action::Edit => "edit",
+                Action::Delete => "delete",
+                Action::Invite => "invite",
+                Action::RevokeInvitation => "revoke_invitation",
+                Action::Deactivate => "deactivate",
+                Action::Reactivate => "reactivate",
+                Action::Block => "block",
+                Action::Unblock => "unblock",
+                Action::Restore => "restore",
+                Action::ChangePassword => "change_password",
+            }
+        }
+
+        pub fn parse(name: &str) -> Option<Action> {
+            Action::ALL.into_iter().find(|a| a.name() == name)
+        }
+    }
 
     pub const ACTIONS: &[&str] = &[
         "edit",
@@ -48,74 +135,43 @@ pub mod user {
         "change_password",
     ];
 
-    pub fn edit(caller: &Caller, u: &UserFacts<'_>) -> bool {
-        u.status != UserStatus::Deleted
-            && (caller.user_id == u.id || (is_admin(caller) && manages(caller, u)))
-    }
-    pub fn delete(caller: &Caller, u: &UserFacts<'_>) -> bool {
-        u.status != UserStatus::Deleted
-            && caller.user_id != u.id
-            && is_admin(caller)
-            && manages(caller, u)
-    }
-    pub fn invite(caller: &Caller, u: &UserFacts<'_>) -> bool {
-        matches!(u.status, UserStatus::Created | UserStatus::Invited)
-            && is_admin(caller)
-            && manages(caller, u)
-    }
-    pub fn revoke_invitation(caller: &Caller, u: &UserFacts<'_>) -> bool {
-        u.status == UserStatus::Invited && is_admin(caller) && manages(caller, u)
-    }
-    pub fn deactivate(caller: &Caller, u: &UserFacts<'_>) -> bool {
-        u.status == UserStatus::Active
-            && caller.user_id != u.id
-            && is_admin(caller)
-            && manages(caller, u)
-    }
-    pub fn reactivate(caller: &Caller, u: &UserFacts<'_>) -> bool {
-        u.status == UserStatus::Deactivated && is_admin(caller) && manages(caller, u)
-    }
-    pub fn block(caller: &Caller, u: &UserFacts<'_>) -> bool {
-        caller.platform_admin
-            && caller.user_id != u.id
-            && !matches!(u.status, UserStatus::Deleted | UserStatus::Blocked)
-    }
-    pub fn unblock(caller: &Caller, u: &UserFacts<'_>) -> bool {
-        caller.platform_admin && u.status == UserStatus::Blocked
-    }
-    pub fn restore(caller: &Caller, u: &UserFacts<'_>) -> bool {
-        u.status == UserStatus::Deleted && is_admin(caller) && manages(caller, u)
-    }
-    pub fn change_password(caller: &Caller, u: &UserFacts<'_>) -> bool {
-        u.status != UserStatus::Deleted
-            && (caller.user_id == u.id
-                || (is_admin(caller)
-                    && (caller.platform_admin || u.role != Some(AccountRole::Owner))))
+    /// The one rule per action: who (role) and from which status (transition).
+    pub fn decide(caller: &Caller, action: Action, u: &UserFacts<'_>) -> Decision {
+        use UserStatus::*;
+        let own = caller.user_id == u.id;
+        let admin = is_admin(caller) && manages(caller, u);
+        let status = u.status;
+        match action {
+            Action::Edit => Decision::from(own || admin, status != Deleted),
+            Action::Delete => Decision::from(admin && !own, status != Deleted),
+            Action::Invite => Decision::from(admin, matches!(status, Created | Invited)),
+            Action::RevokeInvitation => Decision::from(admin, status == Invited),
+            Action::Deactivate => Decision::from(admin && !own, status == Active),
+            Action::Reactivate => Decision::from(admin, status == Deactivated),
+            Action::Block => Decision::from(
+                caller.platform_admin && !own,
+                !matches!(status, Deleted | Blocked),
+            ),
+            Action::Unblock => Decision::from(caller.platform_admin, status == Blocked),
+            Action::Restore => Decision::from(admin, status == Deleted),
+            Action::ChangePassword => Decision::from(
+                own || (is_admin(caller)
+                    && (caller.platform_admin || u.role != Some(AccountRole::Owner))),
+                status != Deleted,
+            ),
+        }
     }
 
     /// `meta.permissions.actions` of a user.
     pub fn actions(caller: &Caller, u: &UserFacts<'_>) -> Vec<(&'static str, bool)> {
-        vec![
-            ("edit", edit(caller, u)),
-            ("delete", delete(caller, u)),
-            ("invite", invite(caller, u)),
-            ("revoke_invitation", revoke_invitation(caller, u)),
-            ("deactivate", deactivate(caller, u)),
-            ("reactivate", reactivate(caller, u)),
-            ("block", block(caller, u)),
-            ("unblock", unblock(caller, u)),
-            ("restore", restore(caller, u)),
-            ("change_password", change_password(caller, u)),
-        ]
+        Action::ALL
+            .iter()
+            .map(|&a| (a.name(), decide(caller, a, u).allowed()))
+            .collect()
     }
 
     /// May the caller create users in its account?
     pub fn create(caller: &Caller) -> bool {
-        is_admin(caller)
-    }
-
-    /// May the caller list soft-deleted users (`filter[discarded]`) or read one by id?
-    pub fn see_discarded(caller: &Caller) -> bool {
         is_admin(caller)
     }
 }
@@ -192,5 +248,14 @@ pub fn authorize(allowed: bool, action: &str) -> Result<(), ApiError> {
         Err(ApiError::forbidden(format!(
             "You may not {action} this resource."
         )))
+    }
+}
+
+pub mod audit_event {
+    use super::*;
+
+    /// The audit log is for account admins and owners (and platform admins).
+    pub fn read(caller: &Caller) -> bool {
+        is_admin(caller)
     }
 }

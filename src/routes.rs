@@ -8,7 +8,7 @@ use crate::jsonapi::error::{ApiError, ErrorCode};
 use crate::jsonapi::http::Ctx;
 use crate::resources::engine::DynResource;
 use crate::resources::read::{self, TypeRef};
-use crate::resources::{self, session, user};
+use crate::resources::{self, account, onboarding, session, user, user_lifecycle};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -25,7 +25,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(session::show))
                 .route(web::delete().to(session::delete)),
         )
-        .service(web::resource("/me").route(web::get().to(user::me)));
+        .service(web::resource("/me").route(web::get().to(user::me)))
+        .service(
+            web::resource("/invitations/accept")
+                .route(web::post().to(onboarding::accept_invitation)),
+        )
+        .service(web::resource("/registrations").route(web::post().to(onboarding::register)))
+        .service(
+            web::resource("/users/{id}/actions/{action}")
+                .route(web::post().to(user_lifecycle::action)),
+        )
+        .service(
+            web::resource("/users/{id}/password")
+                .route(web::post().to(user_lifecycle::change_password)),
+        );
 
     // Relationship routes first: `/users/{id}/relationships/teams` must not be read as
     // the related collection `relationships`.
@@ -51,6 +64,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 single
                     .route(web::patch().to(user::update))
                     .route(web::delete().to(user::delete)),
+            ),
+            "accounts" => (
+                collection.route(web::post().to(account::create)),
+                single
+                    .route(web::patch().to(account::update))
+                    .route(web::delete().to(account::delete)),
             ),
             _ => (collection, single),
         };

@@ -21,6 +21,10 @@ pub trait ResourceView: Send {
     fn write_attributes(&self, w: &mut AttributeWriter<'_>);
     /// The id a to-one relationship points at; `None` for null.
     fn to_one(&self, relationship: &str) -> Option<&str>;
+    /// The type of a to-one target; only polymorphic relationships need to say.
+    fn to_one_type(&self, relationship: &super::schema::Relationship) -> &str {
+        relationship.target
+    }
 }
 
 /// One resource in a response.
@@ -258,7 +262,7 @@ fn write_resource(out: &mut Vec<u8>, node: &Node, options: &DocumentOptions<'_>)
         } else {
             out.extend_from_slice(b",\"data\":");
             match object.to_one(rel.name) {
-                Some(target) => write_identifier(out, rel.target, target),
+                Some(target) => write_identifier(out, object.to_one_type(rel), target),
                 None => out.extend_from_slice(b"null"),
             }
         }

@@ -464,6 +464,15 @@ fn parse_include(
                     ),
                 ));
             };
+            if rel.is_polymorphic() {
+                return Err(ApiError::invalid_parameter(
+                    param,
+                    format!(
+                        "`{}.{segment}` points at resources of several types and cannot be included",
+                        current.type_name
+                    ),
+                ));
+            }
             if i + 1 < segments.len() {
                 // A relationship whose target is not registered is a server bug, not a
                 // client mistake: a 500 that is logged.

@@ -49,6 +49,9 @@ pub enum Cardinality {
     ToMany,
 }
 
+/// The `target` of a polymorphic relationship.
+pub const ANY_TYPE: &str = "*";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Relationship {
     pub name: &'static str,
@@ -71,6 +74,18 @@ impl Relationship {
             target,
             cardinality: Cardinality::ToMany,
         }
+    }
+    /// A to-one relationship whose target may be of any type (an audit event's
+    /// `target`): linkage only, never included.
+    pub const fn polymorphic(name: &'static str) -> Self {
+        Relationship {
+            name,
+            target: ANY_TYPE,
+            cardinality: Cardinality::ToOne,
+        }
+    }
+    pub fn is_polymorphic(&self) -> bool {
+        self.target == ANY_TYPE
     }
     pub fn is_to_many(&self) -> bool {
         self.cardinality == Cardinality::ToMany

@@ -131,3 +131,287 @@ impl Resource for AccountResource {
         policy::account::actions(caller, &row.id)
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Writes
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use super::engine::{Discarded, DynResource};
+use super::read::{into_graph, parse_query, single_response, single_scope};
+use crate::app::AppState;
+use crate::audit::{self, Changes};
+use crate::db::schema::account_memberships;
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::{AccountRole, Name, Slug};
+use crate::jsonapi::error::{ApiError, ApiResult};
+use crate::jsonapi::http::{Ctx, JsonApiBody};
+use crate::jsonapi::input::{
+    Intent, Patch, Problems, ResourceInput, attribute_pointer, parse_resource_document,
+};
+
+fn slug_taken() -> ApiError {
+    ApiError::taken(attribute_pointer("slug"), "This slug is already taken.")
+}
+
+fn check_slug_free(conn: &mut DbConnection, slug: &Slug, except_id: &str) -> ApiResult<()> {
+    let taken: i64 = accounts::table
+        .filter(accounts::slug.eq(slug.as_str()))
+        .filter(accounts::discarded_at.is_null())
+        .filter(accounts::id.ne(except_id))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 { Err(slug_taken()) } else { Ok(()) }
+}
+
+fn map_unique(e: diesel::result::Error) -> ApiError {
+    if crate::db::is_unique_violation(&e) {
+        if e.to_string().contains("slug") {
+            slug_taken()
+        } else {
+            ApiError::conflict("/data/id", "This id is taken.")
+        }
+    } else {
+        ApiError::from(e)
+    }
+}
+
+/// Name and slug from a request; `required` on create.
+fn parse_account(input: &ResourceInput, required: bool) -> ApiResult<(Option<Name>, Option<Slug>)> {
+    let mut problems = Problems::default();
+    let mut field = |name: &str| -> Option<String> {
+        match problems.check(input.string(name))? {
+            Patch::Value(v) => Some(v.to_owned()),
+            Patch::Absent if !required => None,
+            _ => {
+                problems.push(ApiError::validation(attribute_pointer(name), "is required"));
+                None
+            }
+        }
+    };
+    let (name, slug) = (field("name"), field("slug"));
+    let name = name.and_then(|n| {
+        Name::parse(&n)
+            .map_err(|e| {
+                problems.push(ApiError::validation(
+                    attribute_pointer("name"),
+                    e.to_string(),
+                ))
+            })
+            .ok()
+    });
+    let slug = slug.and_then(|s| {
+        Slug::parse(&s)
+            .map_err(|e| {
+                problems.push(ApiError::validation(
+                    attribute_pointer("slug"),
+                    e.to_string(),
+                ))
+            })
+            .ok()
+    });
+    problems.finish()?;
+    Ok((name, slug))
+}
+
+/// `POST /accounts`: a new account whose owner is the caller (as a guest membership:
+/// the caller's home account stays where it is).
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    let query = parse_query(&req, &ctx, &super::ACCOUNTS, false)?;
+    let (name, slug) = parse_account(&input, true)?;
+    let (Some(name), Some(slug)) = (name, slug) else {
+        return Err(ApiError::internal("fields checked above"));
+    };
+    let id = input
+        .id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            let now = caller.now;
+            write_transaction(conn, |conn| {
+                let exists: i64 = accounts::table
+                    .filter(accounts::id.eq(&id))
+                    .count()
+                    .get_result(conn)?;
+                if exists > 0 {
+                    return Err(ApiError::conflict(
+                        "/data/id",
+                        "An account with this id already exists.",
+                    ));
+                }
+                check_slug_free(conn, &slug, &id)?;
+                diesel::insert_into(accounts::table)
+                    .values((
+                        accounts::id.eq(&id),
+                        accounts::name.eq(name.as_str()),
+                        accounts::slug.eq(slug.as_str()),
+                        accounts::created_at.eq(now),
+                        accounts::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .map_err(map_unique)?;
+                diesel::insert_into(account_memberships::table)
+                    .values((
+                        account_memberships::id.eq(uuid::Uuid::now_v7().to_string()),
+                        account_memberships::account_id.eq(&id),
+                        account_memberships::user_id.eq(&caller.user_id),
+                        account_memberships::role.eq(AccountRole::Owner.as_str()),
+                        account_memberships::created_at.eq(now),
+                        account_memberships::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                let mut changes = Changes::default();
+                changes.set("name", Value::Null, name.as_str());
+                changes.set("slug", Value::Null, slug.as_str());
+                audit::record(
+                    conn,
+                    audit::Event {
+                        account_id: &id,
+                        actor_id: Some(&caller.user_id),
+                        action: "account.created",
+                        target_type: "account",
+                        target_id: &id,
+                        changes: changes.into_map(),
+                        at: now,
+                    },
+                )
+            })?;
+            let node = super::ACCOUNTS.find_node(conn, &single_scope(&caller), &id)?;
+            let (graph, _) = into_graph(conn, &caller, vec![node], &query)?;
+            Ok((graph, query))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::CREATED,
+        None,
+    ))
+}
+
+/// `PATCH /accounts/{id}`: account admins.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let query = parse_query(&req, &ctx, &super::ACCOUNTS, false)?;
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
+    let (name, slug) = parse_account(&input, false)?;
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            let now = caller.now;
+            write_transaction(conn, |conn| {
+                let mut scope = single_scope(&caller);
+                scope.discarded = Discarded::Exclude;
+                let current = super::engine::find::<AccountResource>(conn, &scope, &id)?;
+                policy::authorize(policy::account::edit(&caller, &current.id), "edit")?;
+                input
+                    .check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
+                if let Some(slug) = &slug {
+                    check_slug_free(conn, slug, &id)?;
+                }
+                let new_name = name
+                    .as_ref()
+                    .map_or(current.name.clone(), |n| n.as_str().to_owned());
+                let new_slug = slug
+                    .as_ref()
+                    .map_or(current.slug.clone(), |s| s.as_str().to_owned());
+                let mut changes = Changes::default();
+                changes.set("name", current.name.as_str(), new_name.as_str());
+                changes.set("slug", current.slug.as_str(), new_slug.as_str());
+                if changes.is_empty() {
+                    return Ok(());
+                }
+                diesel::update(accounts::table.find(&id))
+                    .set((
+                        accounts::name.eq(&new_name),
+                        accounts::slug.eq(&new_slug),
+                        accounts::updated_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .map_err(map_unique)?;
+                audit::record(
+                    conn,
+                    audit::Event {
+                        account_id: &id,
+                        actor_id: Some(&caller.user_id),
+                        action: "account.updated",
+                        target_type: "account",
+                        target_id: &id,
+                        changes: changes.into_map(),
+                        at: now,
+                    },
+                )
+            })?;
+            let node = super::ACCOUNTS.find_node(conn, &single_scope(&caller), &id)?;
+            let (graph, _) = into_graph(conn, &caller, vec![node], &query)?;
+            Ok((graph, query))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::OK,
+        None,
+    ))
+}
+
+/// `DELETE /accounts/{id}`: owners only; a soft delete after which the account's
+/// sessions stop working (the token check requires a live account).
+pub async fn delete(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let mut scope = single_scope(&caller);
+                scope.discarded = Discarded::Exclude;
+                let current = super::engine::find::<AccountResource>(conn, &scope, &id)?;
+                policy::authorize(policy::account::delete(&caller, &current.id), "delete")?;
+                let now = caller.now;
+                diesel::update(accounts::table.find(&id))
+                    .set((accounts::discarded_at.eq(now), accounts::updated_at.eq(now)))
+                    .execute(conn)?;
+                audit::record(
+                    conn,
+                    audit::Event {
+                        account_id: &id,
+                        actor_id: Some(&caller.user_id),
+                        action: "account.deleted",
+                        target_type: "account",
+                        target_id: &id,
+                        changes: serde_json::Map::new(),
+                        at: now,
+                    },
+                )
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -129,6 +129,12 @@ pub trait Resource: Sized + 'static {
     /// row, for permissions). Most types have none.
     fn caller_columns(_q: &mut SqlBuilder, _scope: &Scope<'_>) {}
 
+    /// May the caller read this type at all? (403 otherwise; what it reads is still
+    /// limited by `scope`.)
+    fn may_read(_caller: &Caller) -> bool {
+        true
+    }
+
     /// `meta.permissions.actions` for `caller`, from the policy.
     fn actions(row: &Self::Row, caller: &Caller) -> Vec<(&'static str, bool)>;
 }
@@ -712,6 +718,8 @@ pub trait DynResource: Sync {
         query: &Query,
         restriction: Option<&SqlBuilder>,
     ) -> ApiResult<PageResult<Node>>;
+    /// 403 when the caller may not read this type at all.
+    fn authorize_read(&self, caller: &Caller) -> ApiResult<()>;
     /// The node with this id, if `scope` may see it.
     fn find_node(&self, conn: &mut DbConnection, scope: &Scope<'_>, id: &str) -> ApiResult<Node>;
     /// The SQL restricting this type to the rows related to `owner` through `link`.
@@ -833,6 +841,17 @@ where
             has_prev: page.has_prev,
             has_next: page.has_next,
         })
+    }
+
+    fn authorize_read(&self, caller: &Caller) -> ApiResult<()> {
+        if R::may_read(caller) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "You may not read {} resources.",
+                R::SCHEMA.type_name
+            )))
+        }
     }
 
     fn find_node(&self, conn: &mut DbConnection, scope: &Scope<'_>, id: &str) -> ApiResult<Node> {

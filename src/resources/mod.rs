@@ -4,13 +4,16 @@
 
 pub mod account;
 pub mod account_membership;
+pub mod audit_event;
 pub mod device;
 pub mod engine;
+pub mod onboarding;
 pub mod read;
 pub mod session;
 pub mod team;
 pub mod team_membership;
 pub mod user;
+pub mod user_lifecycle;
 
 use engine::{DynResource, Engine};
 
@@ -23,6 +26,7 @@ pub static ACCOUNT_MEMBERSHIPS: Engine<account_membership::AccountMembershipReso
     Engine::new();
 pub static TEAM_MEMBERSHIPS: Engine<team_membership::TeamMembershipResource> = Engine::new();
 pub static DEVICES: Engine<device::DeviceResource> = Engine::new();
+pub static AUDIT_EVENTS: Engine<audit_event::AuditEventResource> = Engine::new();
 
 /// Every type served through the generic engine.
 pub static ALL: &[&'static dyn DynResource] = &[
@@ -32,6 +36,7 @@ pub static ALL: &[&'static dyn DynResource] = &[
     &ACCOUNT_MEMBERSHIPS,
     &TEAM_MEMBERSHIPS,
     &DEVICES,
+    &AUDIT_EVENTS,
 ];
 
 /// Every schema, for validating include paths and sparse fieldsets across types.
@@ -43,6 +48,7 @@ pub static REGISTRY: Registry = Registry {
         &account_membership::SCHEMA,
         &team_membership::SCHEMA,
         &device::SCHEMA,
+        &audit_event::SCHEMA,
         &session::SCHEMA,
     ],
 };

@@ -263,6 +263,7 @@ pub async fn collection_of(
     ctx: Ctx,
     caller: Caller,
 ) -> ApiResult<HttpResponse> {
+    resource.authorize_read(&caller)?;
     let query = parse_query(&req, &ctx, resource, true)?;
     let (graph, primary, page, query) = state
         .db
@@ -339,6 +340,7 @@ pub async fn single_of(
     caller: Caller,
     id: String,
 ) -> ApiResult<HttpResponse> {
+    resource.authorize_read(&caller)?;
     let query = parse_query(&req, &ctx, resource, false)?;
     let (graph, query) = state
         .db

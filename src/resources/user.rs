@@ -370,7 +370,7 @@ fn parse_changes(input: &ResourceInput, creating: bool) -> ApiResult<UserChanges
 }
 
 /// 409 `taken` when another live user of the account has this email or identifier.
-fn check_unique(
+pub fn check_unique(
     conn: &mut DbConnection,
     account_id: &str,
     except_id: &str,
@@ -684,7 +684,8 @@ pub async fn update(
                 let mut scope = single_scope(&caller);
                 scope.discarded = Discarded::Exclude;
                 let current = engine::find::<UserResource>(conn, &scope, &id)?;
-                policy::authorize(policy::user::edit(&caller, &current.facts()), "edit")?;
+                policy::user::decide(&caller, policy::user::Action::Edit, &current.facts())
+                    .enforce("edit")?;
                 input.check_read_only(&SCHEMA, &shown_attributes(&current))?;
                 let email = changes
                     .email
@@ -801,7 +802,8 @@ pub async fn delete(
                 let mut scope = single_scope(&caller);
                 scope.discarded = Discarded::Exclude;
                 let current = engine::find::<UserResource>(conn, &scope, &id)?;
-                policy::authorize(policy::user::delete(&caller, &current.facts()), "delete")?;
+                policy::user::decide(&caller, policy::user::Action::Delete, &current.facts())
+                    .enforce("delete")?;
                 let now = caller.now;
                 diesel::update(users::table.find(&id))
                     .set((

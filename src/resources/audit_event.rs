@@ -1,0 +1,121 @@
+//! The `audit_event` resource: read-only, for account admins and owners. Events are
+//! written by `crate::audit` in the transaction of each change.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::engine::{CursorValue, FilterSql, Link, Resource, Scope, SortKind, SortSpec};
+use crate::auth::Caller;
+use crate::db::SqlBuilder;
+use crate::db::schema::audit_events;
+use crate::jsonapi::document::{AttributeWriter, ResourceView};
+use crate::jsonapi::schema::{Attribute, Filter, FilterKind, Relationship, ResourceSchema};
+use crate::policy;
+
+pub static SCHEMA: ResourceSchema = ResourceSchema {
+    type_name: "audit_event",
+    path: "audit_events",
+    attributes: &[
+        Attribute::read_only("action"),
+        Attribute::read_only("changes"),
+        Attribute::read_only("occurred_at"),
+    ],
+    relationships: &[
+        Relationship::to_one("actor", "user"),
+        Relationship::polymorphic("target"),
+    ],
+    filters: &[
+        Filter::new("action", FilterKind::Exact),
+        Filter::new("actor", FilterKind::Id),
+        Filter::new("target_type", FilterKind::Exact),
+        Filter::new("target", FilterKind::Id),
+        Filter::new("occurred_at", FilterKind::Date),
+        Filter::new("account", FilterKind::Id),
+    ],
+    sorts: &["occurred_at"],
+    actions: &[],
+};
+
+#[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEventRow {
+    pub id: String,
+    pub account_id: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub changes: String,
+    pub occurred_at: NaiveDateTime,
+}
+
+impl ResourceView for AuditEventRow {
+    fn schema(&self) -> &'static ResourceSchema {
+        &SCHEMA
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn write_attributes(&self, w: &mut AttributeWriter<'_>) {
+        w.value("action", &self.action)
+            .raw_json("changes", &self.changes)
+            .time("occurred_at", &self.occurred_at);
+    }
+    fn to_one(&self, relationship: &str) -> Option<&str> {
+        match relationship {
+            "actor" => self.actor_id.as_deref(),
+            "target" => Some(&self.target_id),
+            _ => None,
+        }
+    }
+    fn to_one_type(&self, relationship: &Relationship) -> &str {
+        if relationship.is_polymorphic() {
+            &self.target_type
+        } else {
+            relationship.target
+        }
+    }
+}
+
+pub struct AuditEventResource;
+
+impl Resource for AuditEventResource {
+    type Row = AuditEventRow;
+    const SCHEMA: &'static ResourceSchema = &SCHEMA;
+    const TABLE: &'static str = "audit_events";
+    const COLUMNS: &'static str = "audit_events.id, audit_events.account_id, audit_events.actor_id, \
+         audit_events.action, audit_events.target_type, audit_events.target_id, \
+         audit_events.changes, audit_events.occurred_at";
+    const SOFT_DELETE: bool = false;
+    const SORTS: &'static [SortSpec<AuditEventRow>] = &[SortSpec {
+        name: "occurred_at",
+        expr: "audit_events.occurred_at",
+        kind: SortKind::Time,
+        nullable: false,
+        value: |r| Some(CursorValue::Time(r.occurred_at)),
+    }];
+    const FILTERS: &'static [(&'static str, FilterSql)] = &[
+        ("action", FilterSql::Column("audit_events.action")),
+        ("actor", FilterSql::Column("audit_events.actor_id")),
+        ("target_type", FilterSql::Column("audit_events.target_type")),
+        ("target", FilterSql::Column("audit_events.target_id")),
+        ("occurred_at", FilterSql::Column("audit_events.occurred_at")),
+        ("account", FilterSql::Special),
+    ];
+    const LINKS: &'static [(&'static str, Link)] = &[("actor", Link::ToOne { column: "actor_id" })];
+
+    fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        if let Some(account_id) = &scope.account_id {
+            q.sql(" AND audit_events.account_id = ")
+                .bind(account_id.clone());
+        }
+    }
+
+    fn may_read(caller: &Caller) -> bool {
+        policy::audit_event::read(caller)
+    }
+
+    fn actions(_row: &AuditEventRow, _caller: &Caller) -> Vec<(&'static str, bool)> {
+        Vec::new()
+    }
+}

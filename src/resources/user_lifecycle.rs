@@ -1,0 +1,363 @@
+//! What happens to a user over its life: `POST /users/{id}/actions/{action}` (invite,
+//! revoke_invitation, deactivate, reactivate, block, unblock, restore) and
+//! `POST /users/{id}/password`. Which caller may do what, from which status, is decided
+//! by `policy::user::decide`; this module carries the decision out, in one transaction
+//! with its audit event.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use super::engine::{self, DynResource};
+use super::read::{into_graph, parse_query, single_response, single_scope};
+use super::session::end_all_sessions;
+use super::user::{UserResource, UserRow, issue_invitation};
+use crate::app::AppState;
+use crate::audit::{self, Changes};
+use crate::auth::{Caller, password};
+use crate::db::schema::{account_memberships, invitations, users};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::{AccountRole, Password, UserStatus};
+use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode};
+use crate::jsonapi::http::{Ctx, JsonApiBody};
+use crate::jsonapi::input::{Patch, Problems, ResourceInput, attribute_pointer};
+use crate::jsonapi::schema::{Attribute, ResourceSchema};
+use crate::policy::user::{Action, decide};
+
+/// 409 `last_owner` when `user_id` is the only owner of the caller's account.
+pub fn ensure_not_last_owner(
+    conn: &mut DbConnection,
+    account_id: &str,
+    user_id: &str,
+) -> ApiResult<()> {
+    let owners: Vec<String> = account_memberships::table
+        .inner_join(users::table.on(users::id.eq(account_memberships::user_id)))
+        .filter(account_memberships::account_id.eq(account_id))
+        .filter(account_memberships::role.eq(AccountRole::Owner.as_str()))
+        .filter(users::discarded_at.is_null())
+        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .select(account_memberships::user_id)
+        .load(conn)?;
+    if owners.len() == 1 && owners[0] == user_id {
+        return Err(ApiError::new(
+            ErrorCode::LastOwner,
+            "This is the account's last active owner; make another owner first.",
+        ));
+    }
+    Ok(())
+}
+
+fn set_status(
+    conn: &mut DbConnection,
+    user: &UserRow,
+    status: UserStatus,
+    previous: Option<&str>,
+    now: chrono::NaiveDateTime,
+) -> ApiResult<()> {
+    diesel::update(users::table.find(&user.id))
+        .set((
+            users::status.eq(status.as_str()),
+            users::previous_status.eq(previous),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn revoke_invitations(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: chrono::NaiveDateTime,
+) -> ApiResult<()> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::user_id.eq(user_id))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Carries out `action` on `user` (already authorized); returns the response's
+/// top-level meta, if any.
+fn perform(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    action: Action,
+    user: &UserRow,
+) -> ApiResult<Option<Value>> {
+    let now = caller.now;
+    let before = user.status();
+    let mut meta = None;
+    let (after, event) = match action {
+        Action::Invite => {
+            set_status(conn, user, UserStatus::Invited, None, now)?;
+            meta = Some(issue_invitation(
+                conn,
+                &user.id,
+                &caller.account_id,
+                &caller.user_id,
+                now,
+            )?);
+            (UserStatus::Invited, "user.invited")
+        }
+        Action::RevokeInvitation => {
+            revoke_invitations(conn, &user.id, now)?;
+            set_status(conn, user, UserStatus::Created, None, now)?;
+            (UserStatus::Created, "user.invitation_revoked")
+        }
+        Action::Deactivate => {
+            if user.role() == Some(AccountRole::Owner) {
+                ensure_not_last_owner(conn, &caller.account_id, &user.id)?;
+            }
+            set_status(conn, user, UserStatus::Deactivated, None, now)?;
+            end_all_sessions(conn, &user.id, now)?;
+            (UserStatus::Deactivated, "user.deactivated")
+        }
+        Action::Reactivate => {
+            set_status(conn, user, UserStatus::Active, None, now)?;
+            (UserStatus::Active, "user.reactivated")
+        }
+        Action::Block => {
+            set_status(conn, user, UserStatus::Blocked, Some(before.as_str()), now)?;
+            end_all_sessions(conn, &user.id, now)?;
+            (UserStatus::Blocked, "user.blocked")
+        }
+        Action::Unblock => {
+            let back = user
+                .previous_status
+                .as_deref()
+                .and_then(|s| UserStatus::parse(s).ok())
+                .filter(|s| !matches!(s, UserStatus::Blocked | UserStatus::Deleted))
+                .unwrap_or(UserStatus::Active);
+            set_status(conn, user, back, None, now)?;
+            (back, "user.unblocked")
+        }
+        Action::Restore => {
+            // The email (or identifier) may have been given to another user meanwhile.
+            super::user::check_unique(
+                conn,
+                &user.account_id,
+                &user.id,
+                user.email
+                    .as_deref()
+                    .and_then(|e| crate::domain::Email::parse(e).ok())
+                    .as_ref(),
+                user.identifier
+                    .as_deref()
+                    .and_then(|i| crate::domain::Identifier::parse(i).ok())
+                    .as_ref(),
+            )?;
+            let back = user
+                .previous_status
+                .as_deref()
+                .and_then(|s| UserStatus::parse(s).ok())
+                .filter(|s| *s != UserStatus::Deleted)
+                .unwrap_or(UserStatus::Created);
+            diesel::update(users::table.find(&user.id))
+                .set((
+                    users::status.eq(back.as_str()),
+                    users::previous_status.eq(None::<String>),
+                    users::discarded_at.eq(None::<chrono::NaiveDateTime>),
+                    users::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            (back, "user.restored")
+        }
+        Action::Edit | Action::Delete | Action::ChangePassword => return Err(ApiError::not_found()),
+    };
+    let mut changes = Changes::default();
+    changes.set("status", before.as_str(), after.as_str());
+    audit::record(
+        conn,
+        audit::Event {
+            account_id: &caller.account_id,
+            actor_id: Some(&caller.user_id),
+            action: event,
+            target_type: "user",
+            target_id: &user.id,
+            changes: changes.into_map(),
+            at: now,
+        },
+    )?;
+    Ok(meta)
+}
+
+/// `POST /users/{id}/actions/{action}` → 200 with the user.
+pub async fn action(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (id, name) = path.into_inner();
+    let action = Action::parse(&name)
+        .filter(|a| !matches!(a, Action::Edit | Action::Delete | Action::ChangePassword))
+        .ok_or_else(ApiError::not_found)?;
+    let query = parse_query(&req, &ctx, &super::USERS, false)?;
+    let (graph, meta, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            let meta = write_transaction(conn, |conn| {
+                let user = engine::find::<UserResource>(conn, &single_scope(&caller), &id)?;
+                decide(&caller, action, &user.facts()).enforce(action.name())?;
+                perform(conn, &caller, action, &user)
+            })?;
+            let node = super::USERS.find_node(conn, &single_scope(&caller), &id)?;
+            let (graph, _) = into_graph(conn, &caller, vec![node], &query)?;
+            Ok((graph, meta, query))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::OK,
+        meta,
+    ))
+}
+
+/// The request document of `POST /users/{id}/password`.
+pub static PASSWORD_SCHEMA: ResourceSchema = ResourceSchema {
+    type_name: "password",
+    path: "password",
+    attributes: &[
+        Attribute::write_only("password"),
+        Attribute::write_only("password_confirmation"),
+        Attribute::write_only("current_password"),
+    ],
+    relationships: &[],
+    filters: &[],
+    sorts: &[],
+    actions: &[],
+};
+
+/// `POST /users/{id}/password` → 204; ends all of the user's sessions.
+pub async fn change_password(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let input: ResourceInput = crate::jsonapi::input::parse_resource_document(
+        body.0,
+        &PASSWORD_SCHEMA,
+        crate::jsonapi::input::Intent::Create,
+    )?;
+    let text = |name: &str| -> ApiResult<Option<String>> {
+        match input.string(name)? {
+            Patch::Value(v) => Ok(Some(v.to_owned())),
+            _ => Ok(None),
+        }
+    };
+    let mut problems = Problems::default();
+    let new_password = match text("password")? {
+        None => {
+            problems.push(ApiError::validation(
+                attribute_pointer("password"),
+                "is required",
+            ));
+            None
+        }
+        Some(p) => match Password::parse(&p) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                problems.push(ApiError::validation(
+                    attribute_pointer("password"),
+                    e.to_string(),
+                ));
+                None
+            }
+        },
+    };
+    let confirmation = text("password_confirmation")?;
+    if let Some(p) = &new_password
+        && confirmation.as_deref() != Some(p.expose())
+    {
+        problems.push(ApiError::validation(
+            attribute_pointer("password_confirmation"),
+            "does not match the password",
+        ));
+    }
+    problems.finish()?;
+    let Some(new_password) = new_password else {
+        return Err(ApiError::internal("password checked above"));
+    };
+    let current_password = text("current_password")?;
+    let own = id.eq_ignore_ascii_case(&caller.user_id);
+
+    // Authorize and read the stored hash first; hashing happens off the HTTP worker.
+    let check_caller = caller.clone();
+    let check_id = id.clone();
+    let stored_hash = state
+        .db
+        .run(&ctx.db, move |conn| {
+            let user = engine::find::<UserResource>(conn, &single_scope(&check_caller), &check_id)?;
+            decide(&check_caller, Action::ChangePassword, &user.facts())
+                .enforce("change the password of")?;
+            let hash: Option<String> = users::table
+                .find(&user.id)
+                .select(users::password_hash)
+                .first(conn)?;
+            Ok(hash)
+        })
+        .await?;
+    let hash = web::block(move || -> ApiResult<String> {
+        if own {
+            let Some(current) = current_password else {
+                return Err(ApiError::validation(
+                    attribute_pointer("current_password"),
+                    "is required",
+                ));
+            };
+            let matches = stored_hash
+                .as_deref()
+                .is_some_and(|h| password::verify(&current, h));
+            if !matches {
+                return Err(ApiError::validation(
+                    attribute_pointer("current_password"),
+                    "is wrong",
+                ));
+            }
+        }
+        password::hash(new_password.expose()).map_err(ApiError::internal)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+
+    state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let now = caller.now;
+                let user = engine::find::<UserResource>(conn, &single_scope(&caller), &id)?;
+                decide(&caller, Action::ChangePassword, &user.facts())
+                    .enforce("change the password of")?;
+                diesel::update(users::table.find(&user.id))
+                    .set((users::password_hash.eq(&hash), users::updated_at.eq(now)))
+                    .execute(conn)?;
+                end_all_sessions(conn, &user.id, now)?;
+                audit::record(
+                    conn,
+                    audit::Event {
+                        account_id: &caller.account_id,
+                        actor_id: Some(&caller.user_id),
+                        action: "user.password_changed",
+                        target_type: "user",
+                        target_id: &user.id,
+                        changes: serde_json::Map::new(),
+                        at: now,
+                    },
+                )
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
