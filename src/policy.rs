@@ -197,13 +197,24 @@ pub mod account {
 pub mod team {
     use super::*;
 
+    pub fn create(caller: &Caller) -> bool {
+        is_admin(caller)
+    }
     /// `maintainer`: the caller maintains this team.
+    pub fn edit(caller: &Caller, maintainer: bool) -> bool {
+        is_admin(caller) || maintainer
+    }
+    pub fn delete(caller: &Caller) -> bool {
+        is_admin(caller)
+    }
+    pub fn manage_members(caller: &Caller, maintainer: bool) -> bool {
+        is_admin(caller) || maintainer
+    }
     pub fn actions(caller: &Caller, maintainer: bool) -> Vec<(&'static str, bool)> {
-        let admin = is_admin(caller);
         vec![
-            ("edit", admin || maintainer),
-            ("delete", admin),
-            ("manage_members", admin || maintainer),
+            ("edit", edit(caller, maintainer)),
+            ("delete", delete(caller)),
+            ("manage_members", manage_members(caller, maintainer)),
         ]
     }
 }
@@ -211,10 +222,16 @@ pub mod team {
 pub mod account_membership {
     use super::*;
 
-    pub fn edit(caller: &Caller, role: AccountRole) -> bool {
+    /// Adding someone to the account with `role`.
+    pub fn create(caller: &Caller, role: AccountRole) -> bool {
         caller.platform_admin
             || caller.role == AccountRole::Owner
             || (caller.role == AccountRole::Admin && role != AccountRole::Owner)
+    }
+    /// Changing or removing a membership that has `role` (changing *to* owner is
+    /// checked with `create`).
+    pub fn edit(caller: &Caller, role: AccountRole) -> bool {
+        create(caller, role)
     }
     pub fn actions(caller: &Caller, role: AccountRole) -> Vec<(&'static str, bool)> {
         vec![("edit", edit(caller, role)), ("delete", edit(caller, role))]
@@ -224,8 +241,12 @@ pub mod account_membership {
 pub mod team_membership {
     use super::*;
 
+    /// `maintainer_of_team`: the caller maintains the membership's team.
+    pub fn edit(caller: &Caller, maintainer_of_team: bool) -> bool {
+        super::team::manage_members(caller, maintainer_of_team)
+    }
     pub fn actions(caller: &Caller, maintainer_of_team: bool) -> Vec<(&'static str, bool)> {
-        let allowed = is_admin(caller) || maintainer_of_team;
+        let allowed = edit(caller, maintainer_of_team);
         vec![("edit", allowed), ("delete", allowed)]
     }
 }
@@ -233,9 +254,15 @@ pub mod team_membership {
 pub mod device {
     use super::*;
 
+    /// A user manages its own devices; admins can only read them.
+    pub fn edit(caller: &Caller, owner_id: &str) -> bool {
+        caller.user_id == owner_id
+    }
     pub fn actions(caller: &Caller, owner_id: &str) -> Vec<(&'static str, bool)> {
-        let own = caller.user_id == owner_id;
-        vec![("edit", own), ("delete", own)]
+        vec![
+            ("edit", edit(caller, owner_id)),
+            ("delete", edit(caller, owner_id)),
+        ]
     }
 }
 

@@ -8,7 +8,10 @@ use crate::jsonapi::error::{ApiError, ErrorCode};
 use crate::jsonapi::http::Ctx;
 use crate::resources::engine::DynResource;
 use crate::resources::read::{self, TypeRef};
-use crate::resources::{self, account, onboarding, session, user, user_lifecycle};
+use crate::resources::{
+    self, account, account_membership, device, onboarding, session, team, team_membership, user,
+    user_lifecycle,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
@@ -46,10 +49,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .iter()
         .chain([&session::ENGINE as &dyn DynResource].iter())
     {
-        api = api.service(
-            typed(resource, "/relationships/{relationship}")
-                .route(web::get().to(read::relationship)),
-        );
+        let mut routes = typed(resource, "/relationships/{relationship}")
+            .route(web::get().to(read::relationship));
+        if matches!(resource.schema().path, "users" | "teams") {
+            routes = routes
+                .route(web::post().to(team_membership::change_relationship))
+                .route(web::patch().to(team_membership::change_relationship))
+                .route(web::delete().to(team_membership::change_relationship));
+        }
+        api = api.service(routes);
     }
     api = api.service(
         typed(&session::ENGINE, "/{id}/{relationship}").route(web::get().to(read::related)),
@@ -70,6 +78,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 single
                     .route(web::patch().to(account::update))
                     .route(web::delete().to(account::delete)),
+            ),
+            "teams" => (
+                collection.route(web::post().to(team::create)),
+                single
+                    .route(web::patch().to(team::update))
+                    .route(web::delete().to(team::delete)),
+            ),
+            "account_memberships" => (
+                collection.route(web::post().to(account_membership::create)),
+                single
+                    .route(web::patch().to(account_membership::update))
+                    .route(web::delete().to(account_membership::delete)),
+            ),
+            "team_memberships" => (
+                collection.route(web::post().to(team_membership::create)),
+                single
+                    .route(web::patch().to(team_membership::update))
+                    .route(web::delete().to(team_membership::delete)),
+            ),
+            "devices" => (
+                collection.route(web::post().to(device::create)),
+                single
+                    .route(web::patch().to(device::update))
+                    .route(web::delete().to(device::delete)),
             ),
             _ => (collection, single),
         };

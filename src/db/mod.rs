@@ -344,3 +344,17 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
 }
 
 pub use self::sql::SqlBuilder;
+
+/// Serializes writers that must see each other's effect (e.g. "is this the last
+/// owner?"): locks the row `table.id = id` until the transaction ends. On SQLite every
+/// write transaction already holds the database's write lock (`BEGIN IMMEDIATE`).
+pub fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> Result<(), ApiError> {
+    if let DbConnection::Postgresql(_) = conn {
+        let mut q = SqlBuilder::new(BackendKind::Postgres);
+        q.sql(&format!("SELECT 1 FROM {table} WHERE id = "))
+            .bind(id.to_owned())
+            .sql(" FOR UPDATE");
+        diesel::RunQueryDsl::execute(q, conn)?;
+    }
+    Ok(())
+}

@@ -120,3 +120,324 @@ impl Resource for AccountMembershipResource {
         policy::account_membership::actions(caller, role)
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Writes
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use super::read::{load_one, parse_query, single_response, single_scope};
+use crate::app::AppState;
+use crate::audit::{self, Changes};
+use crate::db::schema::users;
+use crate::db::{DbConnection, lock_row, write_transaction};
+use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode};
+use crate::jsonapi::http::{Ctx, JsonApiBody};
+use crate::jsonapi::input::{
+    Intent, Patch, ResourceInput, attribute_pointer, parse_resource_document,
+};
+
+fn parse_role(input: &ResourceInput) -> ApiResult<Option<AccountRole>> {
+    match input.string("role")? {
+        Patch::Absent => Ok(None),
+        Patch::Null => Err(ApiError::validation(
+            attribute_pointer("role"),
+            "must not be null",
+        )),
+        Patch::Value(r) => AccountRole::parse(r)
+            .map(Some)
+            .map_err(|e| ApiError::validation(attribute_pointer("role"), e.to_string())),
+    }
+}
+
+/// Live owners of an account, with the account row locked so that two requests cannot
+/// both remove "one of two" owners.
+fn live_owners(conn: &mut DbConnection, account_id: &str) -> ApiResult<Vec<String>> {
+    lock_row(conn, "accounts", account_id)?;
+    Ok(account_memberships::table
+        .inner_join(users::table.on(users::id.eq(account_memberships::user_id)))
+        .filter(account_memberships::account_id.eq(account_id))
+        .filter(account_memberships::role.eq(AccountRole::Owner.as_str()))
+        .filter(users::discarded_at.is_null())
+        .select(account_memberships::user_id)
+        .load(conn)?)
+}
+
+fn last_owner() -> ApiError {
+    ApiError::new(
+        ErrorCode::LastOwner,
+        "The account would be left without an owner.",
+    )
+}
+
+fn record(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    account_id: &str,
+    action: &str,
+    id: &str,
+    changes: Changes,
+) -> ApiResult<()> {
+    audit::record(
+        conn,
+        audit::Event {
+            account_id,
+            actor_id: Some(&caller.user_id),
+            action,
+            target_type: "account_membership",
+            target_id: id,
+            changes: changes.into_map(),
+            at: caller.now,
+        },
+    )
+}
+
+/// `POST /account_memberships`: adds an existing user (of any account, by id) to the
+/// caller's account — a guest — with a role.
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    let query = parse_query(&req, &ctx, &super::ACCOUNT_MEMBERSHIPS, false)?;
+    let role = parse_role(&input)?.unwrap_or(AccountRole::Member);
+    let Patch::Value(user_id) = input.to_one_id("user", "user")? else {
+        return Err(ApiError::validation(
+            "/data/relationships/user",
+            "is required",
+        ));
+    };
+    let account_id = match input.to_one_id("account", "account")? {
+        Patch::Value(a) => a,
+        _ => caller.account_id.clone(),
+    };
+    if account_id != caller.account_id && !caller.platform_admin {
+        return Err(ApiError::not_found().with_source(
+            crate::jsonapi::error::ErrorSource::Pointer("/data/relationships/account".into()),
+        ));
+    }
+    policy::authorize(
+        policy::account_membership::create(&caller, role),
+        "grant this role in",
+    )?;
+    let id = input
+        .id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let user_exists: i64 = users::table
+                    .filter(users::id.eq(&user_id))
+                    .filter(users::discarded_at.is_null())
+                    .count()
+                    .get_result(conn)?;
+                if user_exists == 0 {
+                    return Err(ApiError::not_found().with_source(
+                        crate::jsonapi::error::ErrorSource::Pointer(
+                            "/data/relationships/user".into(),
+                        ),
+                    ));
+                }
+                let existing: i64 = account_memberships::table
+                    .filter(account_memberships::account_id.eq(&account_id))
+                    .filter(account_memberships::user_id.eq(&user_id))
+                    .count()
+                    .get_result(conn)?;
+                if existing > 0 {
+                    return Err(ApiError::taken(
+                        "/data/relationships/user",
+                        "This user is already a member of the account.",
+                    ));
+                }
+                diesel::insert_into(account_memberships::table)
+                    .values((
+                        account_memberships::id.eq(&id),
+                        account_memberships::account_id.eq(&account_id),
+                        account_memberships::user_id.eq(&user_id),
+                        account_memberships::role.eq(role.as_str()),
+                        account_memberships::created_at.eq(caller.now),
+                        account_memberships::updated_at.eq(caller.now),
+                    ))
+                    .execute(conn)
+                    .map_err(|e| {
+                        if crate::db::is_unique_violation(&e) {
+                            ApiError::conflict("/data/id", "This membership already exists.")
+                        } else {
+                            ApiError::from(e)
+                        }
+                    })?;
+                let mut changes = Changes::default();
+                changes.set("role", Value::Null, role.as_str());
+                changes.set("user", Value::Null, user_id.as_str());
+                record(
+                    conn,
+                    &caller,
+                    &account_id,
+                    "account_membership.created",
+                    &id,
+                    changes,
+                )
+            })?;
+            Ok((
+                load_one(conn, &caller, &super::ACCOUNT_MEMBERSHIPS, &id, &query)?,
+                query,
+            ))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::CREATED,
+        None,
+    ))
+}
+
+/// `PATCH /account_memberships/{id}`: changes the role.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let query = parse_query(&req, &ctx, &super::ACCOUNT_MEMBERSHIPS, false)?;
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
+    let role = parse_role(&input)?;
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let current = super::engine::find::<AccountMembershipResource>(
+                    conn,
+                    &single_scope(&caller),
+                    &id,
+                )?;
+                let old = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
+                policy::authorize(policy::account_membership::edit(&caller, old), "change")?;
+                input
+                    .check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
+                let Some(new) = role.filter(|r| *r != old) else {
+                    return Ok(());
+                };
+                policy::authorize(
+                    policy::account_membership::create(&caller, new),
+                    "grant this role in",
+                )?;
+                if old == AccountRole::Owner {
+                    let owners = live_owners(conn, &current.account_id)?;
+                    if owners.len() <= 1 && owners.iter().all(|o| *o == current.user_id) {
+                        return Err(last_owner());
+                    }
+                }
+                diesel::update(account_memberships::table.find(&id))
+                    .set((
+                        account_memberships::role.eq(new.as_str()),
+                        account_memberships::updated_at.eq(caller.now),
+                    ))
+                    .execute(conn)?;
+                let mut changes = Changes::default();
+                changes.set("role", old.as_str(), new.as_str());
+                record(
+                    conn,
+                    &caller,
+                    &current.account_id,
+                    "account_membership.updated",
+                    &id,
+                    changes,
+                )
+            })?;
+            Ok((
+                load_one(conn, &caller, &super::ACCOUNT_MEMBERSHIPS, &id, &query)?,
+                query,
+            ))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::OK,
+        None,
+    ))
+}
+
+/// `DELETE /account_memberships/{id}`: removes a guest (never the home membership, never
+/// the last owner).
+pub async fn delete(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let current = super::engine::find::<AccountMembershipResource>(
+                    conn,
+                    &single_scope(&caller),
+                    &id,
+                )?;
+                let role = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
+                policy::authorize(policy::account_membership::edit(&caller, role), "remove")?;
+                let home: String = users::table
+                    .find(&current.user_id)
+                    .select(users::account_id)
+                    .first(conn)?;
+                if home == current.account_id {
+                    return Err(ApiError::new(
+                        ErrorCode::Conflict,
+                        "This is the user's home account; delete the user instead.",
+                    ));
+                }
+                if role == AccountRole::Owner {
+                    let owners = live_owners(conn, &current.account_id)?;
+                    if owners.len() <= 1 && owners.iter().all(|o| *o == current.user_id) {
+                        return Err(last_owner());
+                    }
+                }
+                // The user's team memberships in this account go with it.
+                diesel::delete(
+                    crate::db::schema::team_memberships::table
+                        .filter(crate::db::schema::team_memberships::user_id.eq(&current.user_id))
+                        .filter(
+                            crate::db::schema::team_memberships::team_id.eq_any(
+                                crate::db::schema::teams::table
+                                    .filter(
+                                        crate::db::schema::teams::account_id
+                                            .eq(&current.account_id),
+                                    )
+                                    .select(crate::db::schema::teams::id),
+                            ),
+                        ),
+                )
+                .execute(conn)?;
+                diesel::delete(account_memberships::table.find(&id)).execute(conn)?;
+                let mut changes = Changes::default();
+                changes.set("role", role.as_str(), Value::Null);
+                record(
+                    conn,
+                    &caller,
+                    &current.account_id,
+                    "account_membership.deleted",
+                    &id,
+                    changes,
+                )
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -114,3 +114,316 @@ impl Resource for DeviceResource {
         policy::device::actions(caller, &row.user_id)
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Writes: a user manages its own devices.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use super::read::{load_one, parse_query, single_response, single_scope};
+use crate::app::AppState;
+use crate::audit::{self, Changes};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::DeviceSubType;
+use crate::jsonapi::error::{ApiError, ApiResult};
+use crate::jsonapi::http::{Ctx, JsonApiBody};
+use crate::jsonapi::input::{
+    Intent, Patch, Problems, ResourceInput, attribute_pointer, parse_resource_document,
+};
+
+/// The longest push token accepted (APNs and FCM tokens are far shorter).
+const MAX_TOKEN_CHARS: usize = 4096;
+
+#[derive(Default)]
+struct DeviceChanges {
+    device_type: Option<DeviceType>,
+    sub_type: Option<Option<DeviceSubType>>,
+    token: Option<String>,
+    enabled: Option<bool>,
+}
+
+fn parse_device(input: &ResourceInput, creating: bool) -> ApiResult<DeviceChanges> {
+    let mut problems = Problems::default();
+    let mut changes = DeviceChanges::default();
+    match problems.check(input.string("device_type")) {
+        Some(Patch::Value(v)) => {
+            changes.device_type = DeviceType::parse(v)
+                .map_err(|e| {
+                    problems.push(ApiError::validation(
+                        attribute_pointer("device_type"),
+                        e.to_string(),
+                    ))
+                })
+                .ok();
+        }
+        Some(Patch::Absent) if !creating => {}
+        Some(_) => problems.push(ApiError::validation(
+            attribute_pointer("device_type"),
+            "is required",
+        )),
+        None => {}
+    }
+    match problems.check(input.string("sub_type")) {
+        Some(Patch::Value(v)) => {
+            changes.sub_type = DeviceSubType::parse(v)
+                .map_err(|e| {
+                    problems.push(ApiError::validation(
+                        attribute_pointer("sub_type"),
+                        e.to_string(),
+                    ))
+                })
+                .ok()
+                .map(Some);
+        }
+        Some(Patch::Null) => changes.sub_type = Some(None),
+        _ => {}
+    }
+    match problems.check(input.string("token")) {
+        Some(Patch::Value(v)) if !v.trim().is_empty() && v.chars().count() <= MAX_TOKEN_CHARS => {
+            changes.token = Some(v.to_owned())
+        }
+        Some(Patch::Absent) if !creating => {}
+        Some(Patch::Value(_)) => problems.push(ApiError::validation(
+            attribute_pointer("token"),
+            format!("must be 1–{MAX_TOKEN_CHARS} characters"),
+        )),
+        Some(_) => problems.push(ApiError::validation(
+            attribute_pointer("token"),
+            "is required",
+        )),
+        None => {}
+    }
+    match problems.check(input.boolean("enabled")) {
+        Some(Patch::Value(b)) => changes.enabled = Some(b),
+        Some(Patch::Null) => problems.push(ApiError::validation(
+            attribute_pointer("enabled"),
+            "must be true or false",
+        )),
+        _ => {}
+    }
+    problems.finish()?;
+    Ok(changes)
+}
+
+fn token_taken(
+    conn: &mut DbConnection,
+    user_id: &str,
+    token: &str,
+    except_id: &str,
+) -> ApiResult<()> {
+    let taken: i64 = devices::table
+        .filter(devices::user_id.eq(user_id))
+        .filter(devices::token.eq(token))
+        .filter(devices::id.ne(except_id))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        Err(ApiError::taken(
+            attribute_pointer("token"),
+            "This device token is already registered.",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn record(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    action: &str,
+    id: &str,
+    changes: Changes,
+) -> ApiResult<()> {
+    audit::record(
+        conn,
+        audit::Event {
+            account_id: &caller.account_id,
+            actor_id: Some(&caller.user_id),
+            action,
+            target_type: "device",
+            target_id: id,
+            changes: changes.into_map(),
+            at: caller.now,
+        },
+    )
+}
+
+/// `POST /devices`: registers a device of the caller.
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    let query = parse_query(&req, &ctx, &super::DEVICES, false)?;
+    if let Patch::Value(owner) = input.to_one_id("user", "user")?
+        && owner != caller.user_id
+    {
+        return Err(ApiError::forbidden(
+            "A user registers only its own devices.",
+        ));
+    }
+    let changes = parse_device(&input, true)?;
+    let (Some(device_type), Some(token)) = (changes.device_type, changes.token.clone()) else {
+        return Err(ApiError::internal("fields checked above"));
+    };
+    let sub_type = changes.sub_type.flatten();
+    let enabled = changes.enabled.unwrap_or(true);
+    let id = input
+        .id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let exists: i64 = devices::table
+                    .filter(devices::id.eq(&id))
+                    .count()
+                    .get_result(conn)?;
+                if exists > 0 {
+                    return Err(ApiError::conflict(
+                        "/data/id",
+                        "A device with this id already exists.",
+                    ));
+                }
+                token_taken(conn, &caller.user_id, &token, &id)?;
+                diesel::insert_into(devices::table)
+                    .values((
+                        devices::id.eq(&id),
+                        devices::user_id.eq(&caller.user_id),
+                        devices::device_type.eq(device_type.as_str()),
+                        devices::sub_type.eq(sub_type.map(DeviceSubType::as_str)),
+                        devices::token.eq(&token),
+                        devices::enabled.eq(enabled),
+                        devices::created_at.eq(caller.now),
+                        devices::updated_at.eq(caller.now),
+                    ))
+                    .execute(conn)?;
+                let mut changes = Changes::default();
+                changes.set("device_type", Value::Null, device_type.as_str());
+                changes.set("sub_type", Value::Null, sub_type.map(|s| s.as_str()));
+                changes.set("enabled", Value::Null, enabled);
+                record(conn, &caller, "device.created", &id, changes)
+            })?;
+            Ok((
+                load_one(conn, &caller, &super::DEVICES, &id, &query)?,
+                query,
+            ))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::CREATED,
+        None,
+    ))
+}
+
+/// `PATCH /devices/{id}`: the owner only.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let query = parse_query(&req, &ctx, &super::DEVICES, false)?;
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
+    let changes = parse_device(&input, false)?;
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let current =
+                    super::engine::find::<DeviceResource>(conn, &single_scope(&caller), &id)?;
+                policy::authorize(policy::device::edit(&caller, &current.user_id), "edit")?;
+                input
+                    .check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
+                if let Some(token) = &changes.token {
+                    token_taken(conn, &current.user_id, token, &id)?;
+                }
+                let device_type = changes
+                    .device_type
+                    .map_or(current.device_type.clone(), |d| d.as_str().to_owned());
+                let sub_type = match changes.sub_type {
+                    Some(s) => s.map(|s| s.as_str().to_owned()),
+                    None => current.sub_type.clone(),
+                };
+                let token = changes
+                    .token
+                    .clone()
+                    .unwrap_or_else(|| current.token.clone());
+                let enabled = changes.enabled.unwrap_or(current.enabled);
+                let mut audit_changes = Changes::default();
+                audit_changes.set(
+                    "device_type",
+                    current.device_type.as_str(),
+                    device_type.as_str(),
+                );
+                audit_changes.set("sub_type", current.sub_type.clone(), sub_type.clone());
+                audit_changes.set("enabled", current.enabled, enabled);
+                if audit_changes.is_empty() && token == current.token {
+                    return Ok(());
+                }
+                diesel::update(devices::table.find(&id))
+                    .set((
+                        devices::device_type.eq(&device_type),
+                        devices::sub_type.eq(&sub_type),
+                        devices::token.eq(&token),
+                        devices::enabled.eq(enabled),
+                        devices::updated_at.eq(caller.now),
+                    ))
+                    .execute(conn)?;
+                // The push token is a secret of the device: its change is recorded, its value never.
+                if token != current.token {
+                    audit_changes.set("token", "[changed]", "[changed]");
+                }
+                record(conn, &caller, "device.updated", &id, audit_changes)
+            })?;
+            Ok((
+                load_one(conn, &caller, &super::DEVICES, &id, &query)?,
+                query,
+            ))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::OK,
+        None,
+    ))
+}
+
+/// `DELETE /devices/{id}`: the owner only.
+pub async fn delete(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let current =
+                    super::engine::find::<DeviceResource>(conn, &single_scope(&caller), &id)?;
+                policy::authorize(policy::device::edit(&caller, &current.user_id), "delete")?;
+                diesel::delete(devices::table.find(&id)).execute(conn)?;
+                record(conn, &caller, "device.deleted", &id, Changes::default())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

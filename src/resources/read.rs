@@ -495,3 +495,16 @@ pub async fn relationship(
     );
     Ok(respond(actix_web::http::StatusCode::OK, body))
 }
+
+/// Loads one resource (as the caller sees it) with the query's includes: what a write
+/// answers with after its transaction.
+pub fn load_one(
+    conn: &mut crate::db::DbConnection,
+    caller: &Caller,
+    resource: &'static dyn DynResource,
+    id: &str,
+    query: &Query,
+) -> ApiResult<Graph> {
+    let node = resource.find_node(conn, &single_scope(caller), id)?;
+    Ok(into_graph(conn, caller, vec![node], query)?.0)
+}

@@ -149,3 +149,289 @@ impl Resource for TeamResource {
         policy::team::actions(caller, row.caller_maintains)
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Writes
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use super::engine::Discarded;
+use super::read::{load_one, parse_query, single_response, single_scope};
+use crate::app::AppState;
+use crate::audit::{self, Changes};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::{Description, TeamName};
+use crate::jsonapi::error::{ApiError, ApiResult};
+use crate::jsonapi::http::{Ctx, JsonApiBody};
+use crate::jsonapi::input::{
+    Intent, Patch, Problems, ResourceInput, attribute_pointer, parse_resource_document,
+};
+
+fn name_taken() -> ApiError {
+    ApiError::taken(
+        attribute_pointer("name"),
+        "A team with this name already exists in this account.",
+    )
+}
+
+/// 409 `taken` when another live team of the account has this name (case-insensitive).
+fn check_name_free(
+    conn: &mut DbConnection,
+    account_id: &str,
+    name: &TeamName,
+    except_id: &str,
+) -> ApiResult<()> {
+    let taken: i64 = teams::table
+        .filter(teams::account_id.eq(account_id))
+        .filter(teams::discarded_at.is_null())
+        .filter(teams::id.ne(except_id))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(teams.name) = lower(")
+                .bind::<diesel::sql_types::Text, _>(name.as_str().to_owned())
+                .sql(")"),
+        )
+        .count()
+        .get_result(conn)?;
+    if taken > 0 { Err(name_taken()) } else { Ok(()) }
+}
+
+fn map_unique(e: diesel::result::Error) -> ApiError {
+    if crate::db::is_unique_violation(&e) {
+        if e.to_string().contains("name") {
+            name_taken()
+        } else {
+            ApiError::conflict("/data/id", "This id is taken.")
+        }
+    } else {
+        ApiError::from(e)
+    }
+}
+
+/// Name and description of a request (`None`: absent; description may be null).
+fn parse_team(
+    input: &ResourceInput,
+    creating: bool,
+) -> ApiResult<(Option<TeamName>, Option<Option<Description>>)> {
+    let mut problems = Problems::default();
+    let name = match problems.check(input.string("name")) {
+        Some(Patch::Value(v)) => TeamName::parse(v)
+            .map_err(|e| {
+                problems.push(ApiError::validation(
+                    attribute_pointer("name"),
+                    e.to_string(),
+                ))
+            })
+            .ok(),
+        Some(Patch::Absent) if !creating => None,
+        Some(_) => {
+            problems.push(ApiError::validation(
+                attribute_pointer("name"),
+                "is required",
+            ));
+            None
+        }
+        None => None,
+    };
+    let description = match problems.check(input.string("description")) {
+        Some(Patch::Value(v)) => Description::parse(v)
+            .map_err(|e| {
+                problems.push(ApiError::validation(
+                    attribute_pointer("description"),
+                    e.to_string(),
+                ))
+            })
+            .ok()
+            .map(Some),
+        Some(Patch::Null) => Some(None),
+        _ => None,
+    };
+    problems.finish()?;
+    Ok((name, description))
+}
+
+fn record(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    action: &str,
+    id: &str,
+    changes: Changes,
+) -> ApiResult<()> {
+    audit::record(
+        conn,
+        audit::Event {
+            account_id: &caller.account_id,
+            actor_id: Some(&caller.user_id),
+            action,
+            target_type: "team",
+            target_id: id,
+            changes: changes.into_map(),
+            at: caller.now,
+        },
+    )
+}
+
+/// `POST /teams`: account admins.
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    policy::authorize(policy::team::create(&caller), "create teams in")?;
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    let query = parse_query(&req, &ctx, &super::TEAMS, false)?;
+    let (name, description) = parse_team(&input, true)?;
+    let Some(name) = name else {
+        return Err(ApiError::internal("name checked above"));
+    };
+    let description = description.flatten();
+    let id = input
+        .id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let exists: i64 = teams::table
+                    .filter(teams::id.eq(&id))
+                    .count()
+                    .get_result(conn)?;
+                if exists > 0 {
+                    return Err(ApiError::conflict(
+                        "/data/id",
+                        "A team with this id already exists.",
+                    ));
+                }
+                check_name_free(conn, &caller.account_id, &name, &id)?;
+                diesel::insert_into(teams::table)
+                    .values((
+                        teams::id.eq(&id),
+                        teams::account_id.eq(&caller.account_id),
+                        teams::name.eq(name.as_str()),
+                        teams::description.eq(description.as_ref().map(Description::as_str)),
+                        teams::created_at.eq(caller.now),
+                        teams::updated_at.eq(caller.now),
+                    ))
+                    .execute(conn)
+                    .map_err(map_unique)?;
+                let mut changes = Changes::default();
+                changes.set("name", Value::Null, name.as_str());
+                changes.set(
+                    "description",
+                    Value::Null,
+                    description.as_ref().map(|d| d.as_str().to_owned()),
+                );
+                record(conn, &caller, "team.created", &id, changes)
+            })?;
+            Ok((load_one(conn, &caller, &super::TEAMS, &id, &query)?, query))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::CREATED,
+        None,
+    ))
+}
+
+/// `PATCH /teams/{id}`: account admins and the team's maintainers.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let query = parse_query(&req, &ctx, &super::TEAMS, false)?;
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
+    let (name, description) = parse_team(&input, false)?;
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let mut scope = single_scope(&caller);
+                scope.discarded = Discarded::Exclude;
+                let current = super::engine::find::<TeamResource>(conn, &scope, &id)?;
+                policy::authorize(
+                    policy::team::edit(&caller, current.caller_maintains),
+                    "edit",
+                )?;
+                input
+                    .check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
+                if let Some(name) = &name {
+                    check_name_free(conn, &current.account_id, name, &id)?;
+                }
+                let new_name = name.map_or(current.name.clone(), TeamName::into_inner);
+                let new_description = match description {
+                    Some(d) => d.map(Description::into_inner),
+                    None => current.description.clone(),
+                };
+                let mut changes = Changes::default();
+                changes.set("name", current.name.as_str(), new_name.as_str());
+                changes.set(
+                    "description",
+                    current.description.clone(),
+                    new_description.clone(),
+                );
+                if changes.is_empty() {
+                    return Ok(());
+                }
+                diesel::update(teams::table.find(&id))
+                    .set((
+                        teams::name.eq(&new_name),
+                        teams::description.eq(&new_description),
+                        teams::updated_at.eq(caller.now),
+                    ))
+                    .execute(conn)
+                    .map_err(map_unique)?;
+                record(conn, &caller, "team.updated", &id, changes)
+            })?;
+            Ok((load_one(conn, &caller, &super::TEAMS, &id, &query)?, query))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::OK,
+        None,
+    ))
+}
+
+/// `DELETE /teams/{id}`: account admins; a soft delete (its memberships disappear with it).
+pub async fn delete(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let mut scope = single_scope(&caller);
+                scope.discarded = Discarded::Exclude;
+                let current = super::engine::find::<TeamResource>(conn, &scope, &id)?;
+                policy::authorize(policy::team::delete(&caller), "delete")?;
+                diesel::update(teams::table.find(&current.id))
+                    .set((
+                        teams::discarded_at.eq(caller.now),
+                        teams::updated_at.eq(caller.now),
+                    ))
+                    .execute(conn)?;
+                record(conn, &caller, "team.deleted", &id, Changes::default())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

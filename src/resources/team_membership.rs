@@ -126,3 +126,537 @@ impl Resource for TeamMembershipResource {
         policy::team_membership::actions(caller, row.caller_maintains)
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Writes: the resource itself, and the to-many relationship endpoints that add and
+// remove team memberships (`/users/{id}/relationships/teams`,
+// `/teams/{id}/relationships/users`). Both paths go through `add_member` and
+// `remove_member`, authorized pair by pair.
+
+use std::collections::BTreeSet;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use super::read::{load_one, parse_query, single_response, single_scope};
+use crate::app::AppState;
+use crate::audit::{self, Changes};
+use crate::db::schema::{account_memberships, teams, users};
+use crate::db::{DbConnection, write_transaction};
+use crate::jsonapi::error::{ApiError, ApiResult, ErrorSource};
+use crate::jsonapi::http::{Ctx, JsonApiBody};
+use crate::jsonapi::input::{
+    Intent, Patch, ResourceInput, attribute_pointer, parse_identifiers, parse_resource_document,
+};
+
+/// A live team of the caller's account (any account for platform admins), with whether
+/// the caller maintains it; `None` when the caller cannot see it.
+fn visible_team(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    team_id: &str,
+) -> ApiResult<Option<(String, bool)>> {
+    let mut query = teams::table
+        .filter(teams::id.eq(team_id))
+        .filter(teams::discarded_at.is_null())
+        .select(teams::account_id)
+        .into_boxed();
+    if !caller.platform_admin {
+        query = query.filter(teams::account_id.eq(&caller.account_id));
+    }
+    let Some(account_id) = query.first::<String>(conn).optional()? else {
+        return Ok(None);
+    };
+    let maintains: i64 = team_memberships::table
+        .filter(team_memberships::team_id.eq(team_id))
+        .filter(team_memberships::user_id.eq(&caller.user_id))
+        .filter(team_memberships::role.eq(TeamRole::Maintainer.as_str()))
+        .count()
+        .get_result(conn)?;
+    Ok(Some((account_id, maintains > 0)))
+}
+
+/// Is the user a live member of the account?
+fn in_account(conn: &mut DbConnection, account_id: &str, user_id: &str) -> ApiResult<bool> {
+    let found: i64 = account_memberships::table
+        .inner_join(users::table.on(users::id.eq(account_memberships::user_id)))
+        .filter(account_memberships::account_id.eq(account_id))
+        .filter(account_memberships::user_id.eq(user_id))
+        .filter(users::discarded_at.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+fn record(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    account_id: &str,
+    action: &str,
+    id: &str,
+    changes: Changes,
+) -> ApiResult<()> {
+    audit::record(
+        conn,
+        audit::Event {
+            account_id,
+            actor_id: Some(&caller.user_id),
+            action,
+            target_type: "team_membership",
+            target_id: id,
+            changes: changes.into_map(),
+            at: caller.now,
+        },
+    )
+}
+
+/// Checks that the caller may manage the team's members and that the user belongs to
+/// the team's account; returns the team's account. `pointers` say where to point
+/// errors at (team, user).
+fn authorize_pair(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    team_id: &str,
+    user_id: &str,
+    pointers: (&str, &str),
+) -> ApiResult<String> {
+    let (account_id, maintains) = visible_team(conn, caller, team_id)?.ok_or_else(|| {
+        ApiError::not_found().with_source(ErrorSource::Pointer(pointers.0.to_owned()))
+    })?;
+    policy::authorize(
+        policy::team::manage_members(caller, maintains),
+        "manage the members of",
+    )?;
+    if !in_account(conn, &account_id, user_id)? {
+        return Err(ApiError::validation(
+            pointers.1,
+            "The user must be a member of the team's account.",
+        ));
+    }
+    Ok(account_id)
+}
+
+/// Adds the membership if it is not there; returns its id when created.
+fn add_member(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    account_id: &str,
+    team_id: &str,
+    user_id: &str,
+    role: TeamRole,
+    id: Option<String>,
+) -> ApiResult<Option<String>> {
+    let existing: i64 = team_memberships::table
+        .filter(team_memberships::team_id.eq(team_id))
+        .filter(team_memberships::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    if existing > 0 {
+        return Ok(None);
+    }
+    let id = id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    diesel::insert_into(team_memberships::table)
+        .values((
+            team_memberships::id.eq(&id),
+            team_memberships::team_id.eq(team_id),
+            team_memberships::user_id.eq(user_id),
+            team_memberships::role.eq(role.as_str()),
+            team_memberships::created_at.eq(caller.now),
+            team_memberships::updated_at.eq(caller.now),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                ApiError::conflict("/data/id", "This id is taken.")
+            } else {
+                ApiError::from(e)
+            }
+        })?;
+    let mut changes = Changes::default();
+    changes.set("role", Value::Null, role.as_str());
+    changes.set("team", Value::Null, team_id);
+    changes.set("user", Value::Null, user_id);
+    record(
+        conn,
+        caller,
+        account_id,
+        "team_membership.created",
+        &id,
+        changes,
+    )?;
+    Ok(Some(id))
+}
+
+/// Removes the membership if it is there.
+fn remove_member(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    account_id: &str,
+    team_id: &str,
+    user_id: &str,
+) -> ApiResult<()> {
+    let found: Option<(String, String)> = team_memberships::table
+        .filter(team_memberships::team_id.eq(team_id))
+        .filter(team_memberships::user_id.eq(user_id))
+        .select((team_memberships::id, team_memberships::role))
+        .first(conn)
+        .optional()?;
+    if let Some((id, role)) = found {
+        diesel::delete(team_memberships::table.find(&id)).execute(conn)?;
+        let mut changes = Changes::default();
+        changes.set("role", role, Value::Null);
+        record(
+            conn,
+            caller,
+            account_id,
+            "team_membership.deleted",
+            &id,
+            changes,
+        )?;
+    }
+    Ok(())
+}
+
+fn parse_role(input: &ResourceInput) -> ApiResult<Option<TeamRole>> {
+    match input.string("role")? {
+        Patch::Absent => Ok(None),
+        Patch::Null => Err(ApiError::validation(
+            attribute_pointer("role"),
+            "must not be null",
+        )),
+        Patch::Value(r) => TeamRole::parse(r)
+            .map(Some)
+            .map_err(|e| ApiError::validation(attribute_pointer("role"), e.to_string())),
+    }
+}
+
+/// `POST /team_memberships`: one per (user, team) → 409 `taken` for a second.
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    let query = parse_query(&req, &ctx, &super::TEAM_MEMBERSHIPS, false)?;
+    let role = parse_role(&input)?.unwrap_or(TeamRole::Member);
+    let Patch::Value(user_id) = input.to_one_id("user", "user")? else {
+        return Err(ApiError::validation(
+            "/data/relationships/user",
+            "is required",
+        ));
+    };
+    let Patch::Value(team_id) = input.to_one_id("team", "team")? else {
+        return Err(ApiError::validation(
+            "/data/relationships/team",
+            "is required",
+        ));
+    };
+    let id = input
+        .id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let account_id = authorize_pair(
+                    conn,
+                    &caller,
+                    &team_id,
+                    &user_id,
+                    ("/data/relationships/team", "/data/relationships/user"),
+                )?;
+                let exists: i64 = team_memberships::table
+                    .filter(team_memberships::id.eq(&id))
+                    .count()
+                    .get_result(conn)?;
+                if exists > 0 {
+                    return Err(ApiError::conflict(
+                        "/data/id",
+                        "A team membership with this id already exists.",
+                    ));
+                }
+                match add_member(
+                    conn,
+                    &caller,
+                    &account_id,
+                    &team_id,
+                    &user_id,
+                    role,
+                    Some(id.clone()),
+                )? {
+                    Some(_) => Ok(()),
+                    None => Err(ApiError::taken(
+                        "/data/relationships/user",
+                        "This user is already a member of the team.",
+                    )),
+                }
+            })?;
+            Ok((
+                load_one(conn, &caller, &super::TEAM_MEMBERSHIPS, &id, &query)?,
+                query,
+            ))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::CREATED,
+        None,
+    ))
+}
+
+/// `PATCH /team_memberships/{id}`: changes the role.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let query = parse_query(&req, &ctx, &super::TEAM_MEMBERSHIPS, false)?;
+    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
+    let role = parse_role(&input)?;
+    let (graph, query) = state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let current = super::engine::find::<TeamMembershipResource>(
+                    conn,
+                    &single_scope(&caller),
+                    &id,
+                )?;
+                policy::authorize(
+                    policy::team_membership::edit(&caller, current.caller_maintains),
+                    "change",
+                )?;
+                input
+                    .check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
+                let Some(new) = role.filter(|r| r.as_str() != current.role) else {
+                    return Ok(());
+                };
+                diesel::update(team_memberships::table.find(&id))
+                    .set((
+                        team_memberships::role.eq(new.as_str()),
+                        team_memberships::updated_at.eq(caller.now),
+                    ))
+                    .execute(conn)?;
+                let account_id: String = teams::table
+                    .find(&current.team_id)
+                    .select(teams::account_id)
+                    .first(conn)?;
+                let mut changes = Changes::default();
+                changes.set("role", current.role.as_str(), new.as_str());
+                record(
+                    conn,
+                    &caller,
+                    &account_id,
+                    "team_membership.updated",
+                    &id,
+                    changes,
+                )
+            })?;
+            Ok((
+                load_one(conn, &caller, &super::TEAM_MEMBERSHIPS, &id, &query)?,
+                query,
+            ))
+        })
+        .await?;
+    Ok(single_response(
+        &req,
+        &query,
+        &graph,
+        0,
+        StatusCode::OK,
+        None,
+    ))
+}
+
+/// `DELETE /team_memberships/{id}`.
+pub async fn delete(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                let current = super::engine::find::<TeamMembershipResource>(
+                    conn,
+                    &single_scope(&caller),
+                    &id,
+                )?;
+                policy::authorize(
+                    policy::team_membership::edit(&caller, current.caller_maintains),
+                    "remove",
+                )?;
+                let account_id: String = teams::table
+                    .find(&current.team_id)
+                    .select(teams::account_id)
+                    .first(conn)?;
+                remove_member(
+                    conn,
+                    &caller,
+                    &account_id,
+                    &current.team_id,
+                    &current.user_id,
+                )
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// How a relationship request changes the set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetChange {
+    /// POST: add those not there.
+    Add,
+    /// DELETE: remove those there.
+    Remove,
+    /// PATCH: make the set exactly this.
+    Replace,
+}
+
+/// Which side of team membership the URL's resource is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// `/users/{id}/relationships/teams`: the owner is a user, members are teams.
+    User,
+    /// `/teams/{id}/relationships/users`: the owner is a team, members are users.
+    Team,
+}
+
+/// `POST|PATCH|DELETE /users/{id}/relationships/teams` and
+/// `/teams/{id}/relationships/users` → 204. All in one transaction; each pair authorized
+/// as if sent alone; adding what is there or removing what is gone still succeeds.
+pub async fn change_relationship(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: JsonApiBody,
+) -> ApiResult<HttpResponse> {
+    let (owner_id, relationship) = path.into_inner();
+    let owner_type = req
+        .app_data::<super::read::TypeRef>()
+        .map_or("", |t| t.0.schema().path);
+    let side = match (owner_type, relationship.as_str()) {
+        ("users", "teams") => Side::User,
+        ("teams", "users") => Side::Team,
+        _ => {
+            return Err(ApiError::forbidden(
+                "This relationship cannot be changed here.",
+            ));
+        }
+    };
+    let change = match *req.method() {
+        actix_web::http::Method::POST => SetChange::Add,
+        actix_web::http::Method::DELETE => SetChange::Remove,
+        _ => SetChange::Replace,
+    };
+    let target_type = if side == Side::User { "team" } else { "user" };
+    let wanted: Vec<String> = parse_identifiers(body.0, target_type, true)?;
+    state
+        .db
+        .run(&ctx.db, move |conn| {
+            write_transaction(conn, |conn| {
+                // The owner must be visible; each member is then checked pair by pair.
+                match side {
+                    Side::User => {
+                        super::engine::find::<super::user::UserResource>(
+                            conn,
+                            &super::engine::Scope::live(&caller),
+                            &owner_id,
+                        )?;
+                    }
+                    Side::Team => {
+                        super::engine::find::<super::team::TeamResource>(
+                            conn,
+                            &super::engine::Scope::live(&caller),
+                            &owner_id,
+                        )?;
+                    }
+                }
+                let pair = |other: &str| -> (String, String) {
+                    match side {
+                        Side::User => (other.to_owned(), owner_id.clone()),
+                        Side::Team => (owner_id.clone(), other.to_owned()),
+                    }
+                };
+                let current: BTreeSet<String> = match side {
+                    Side::User => team_memberships::table
+                        .inner_join(teams::table.on(teams::id.eq(team_memberships::team_id)))
+                        .filter(team_memberships::user_id.eq(&owner_id))
+                        .filter(teams::discarded_at.is_null())
+                        .filter(teams::account_id.eq(&caller.account_id))
+                        .select(team_memberships::team_id)
+                        .load::<String>(conn)?,
+                    Side::Team => team_memberships::table
+                        .filter(team_memberships::team_id.eq(&owner_id))
+                        .select(team_memberships::user_id)
+                        .load::<String>(conn)?,
+                }
+                .into_iter()
+                .collect();
+                let wanted_set: BTreeSet<String> = wanted.iter().cloned().collect();
+                let (to_add, to_remove): (Vec<&String>, Vec<&String>) = match change {
+                    SetChange::Add => (wanted_set.iter().collect(), Vec::new()),
+                    SetChange::Remove => (Vec::new(), wanted_set.iter().collect()),
+                    SetChange::Replace => (
+                        wanted_set.difference(&current).collect(),
+                        current.difference(&wanted_set).collect(),
+                    ),
+                };
+                let position = |other: &String| wanted.iter().position(|w| w == other).unwrap_or(0);
+                for other in to_add {
+                    let pointer = format!("/data/{}", position(other));
+                    let (team_id, user_id) = pair(other);
+                    let account_id =
+                        authorize_pair(conn, &caller, &team_id, &user_id, (&pointer, &pointer))?;
+                    add_member(
+                        conn,
+                        &caller,
+                        &account_id,
+                        &team_id,
+                        &user_id,
+                        TeamRole::Member,
+                        None,
+                    )?;
+                }
+                for other in to_remove {
+                    let (team_id, user_id) = pair(other);
+                    let pointer = format!("/data/{}", position(other));
+                    let Some((account_id, maintains)) = visible_team(conn, &caller, &team_id)?
+                    else {
+                        if change == SetChange::Remove {
+                            // Already gone from the caller's view: nothing to remove.
+                            continue;
+                        }
+                        return Err(
+                            ApiError::not_found().with_source(ErrorSource::Pointer(pointer))
+                        );
+                    };
+                    policy::authorize(
+                        policy::team::manage_members(&caller, maintains),
+                        "manage the members of",
+                    )?;
+                    remove_member(conn, &caller, &account_id, &team_id, &user_id)?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

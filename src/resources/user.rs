@@ -804,6 +804,9 @@ pub async fn delete(
                 let current = engine::find::<UserResource>(conn, &scope, &id)?;
                 policy::user::decide(&caller, policy::user::Action::Delete, &current.facts())
                     .enforce("delete")?;
+                if current.role() == Some(AccountRole::Owner) {
+                    super::user_lifecycle::ensure_not_last_owner(conn, &caller.account_id, &id)?;
+                }
                 let now = caller.now;
                 diesel::update(users::table.find(&id))
                     .set((
