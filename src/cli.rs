@@ -373,17 +373,32 @@ pub struct Bootstrapped {
     pub password: String,
 }
 
+/// What `bootstrap` is asked to create.
+#[derive(Debug, Clone, Copy)]
+pub struct BootstrapRequest<'a> {
+    pub account_name: &'a str,
+    pub slug: &'a str,
+    pub owner_name: &'a str,
+    pub email: &'a str,
+    /// Generated when `None`.
+    pub password: Option<&'a str>,
+    pub platform_admin: bool,
+}
+
 /// Creates an account and its first owner (`active`), in one transaction.
 pub fn bootstrap(
     conn: &mut DbConnection,
-    account_name: &str,
-    slug: &str,
-    owner_name: &str,
-    email: &str,
-    password_text: Option<&str>,
-    platform_admin: bool,
+    request: BootstrapRequest<'_>,
     clock: &Clock,
 ) -> Result<Bootstrapped, String> {
+    let BootstrapRequest {
+        account_name,
+        slug,
+        owner_name,
+        email,
+        password: password_text,
+        platform_admin,
+    } = request;
     let account_name = Name::parse(account_name).map_err(|e| format!("--account-name {e}"))?;
     let slug = Slug::parse(slug).map_err(|e| format!("--slug {e}"))?;
     let email = Email::parse(email).map_err(|e| format!("--email {e}"))?;
@@ -486,12 +501,14 @@ pub fn seed_demo(conn: &mut DbConnection, clock: &Clock) -> Result<Option<String
     }
     let made = bootstrap(
         conn,
-        "Demo",
-        "demo",
-        "Demo Owner",
-        "owner@demo.test",
-        None,
-        false,
+        BootstrapRequest {
+            account_name: "Demo",
+            slug: "demo",
+            owner_name: "Demo Owner",
+            email: "owner@demo.test",
+            password: None,
+            platform_admin: false,
+        },
         clock,
     )?;
     let now = clock.now();

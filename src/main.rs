@@ -163,12 +163,14 @@ fn bootstrap(args: BootstrapArgs) -> Result<(), String> {
         .unwrap_or_else(|| args.email.split('@').next().unwrap_or("Owner").to_owned());
     let made = cli::bootstrap(
         &mut conn,
-        &args.account_name,
-        &args.slug,
-        &name,
-        &args.email,
-        args.password.as_deref(),
-        args.platform_admin,
+        cli::BootstrapRequest {
+            account_name: &args.account_name,
+            slug: &args.slug,
+            owner_name: &name,
+            email: &args.email,
+            password: args.password.as_deref(),
+            platform_admin: args.platform_admin,
+        },
         &Clock::default(),
     )?;
     println!(

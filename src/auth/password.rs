@@ -26,6 +26,17 @@ pub fn hash(password: &str) -> Result<String, String> {
         .map_err(|e| format!("password hashing failed: {e}"))
 }
 
+/// Hashes on the blocking pool, so the HTTP worker keeps serving meanwhile.
+pub async fn hash_off_worker(
+    secret: crate::domain::Password,
+) -> Result<String, crate::jsonapi::error::ApiError> {
+    use crate::jsonapi::error::ApiError;
+    actix_web::web::block(move || hash(secret.expose()))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
 /// A deliberately cheap hash for `roster seed`: its users are fake data whose passwords
 /// are public (`password-<index>`), and a million OWASP-strength hashes would take hours.
 pub fn hash_for_seed_data(password: &str) -> Result<String, String> {

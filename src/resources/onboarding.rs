@@ -72,14 +72,6 @@ fn required<T>(
     }
 }
 
-fn hash_off_thread(secret: Password) -> impl std::future::Future<Output = ApiResult<String>> {
-    async move {
-        web::block(move || password::hash(secret.expose()))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)
-    }
-}
 
 /// `POST /invitations/accept`: sets the invited user's password, makes it active and
 /// signs it in. A bad, used, revoked or expired token is 404.
@@ -108,7 +100,7 @@ pub async fn accept_invitation(
     let (Some(token), Some(secret)) = (token, secret) else {
         return Err(ApiError::internal("fields checked above"));
     };
-    let hash = hash_off_thread(secret).await?;
+    let hash = password::hash_off_worker(secret).await?;
     let now = state.clock.now();
     let token_hash = digest(&token);
     let app = state.clone();
@@ -201,7 +193,7 @@ pub async fn register(
     else {
         return Err(ApiError::internal("fields checked above"));
     };
-    let hash = hash_off_thread(secret).await?;
+    let hash = password::hash_off_worker(secret).await?;
     let now = state.clock.now();
     let app = state.clone();
     let view = state

@@ -517,12 +517,7 @@ pub async fn create(
     }
     let password_hash = match changes.password.clone() {
         None => None,
-        Some(secret) => Some(
-            web::block(move || password::hash(secret.expose()))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?,
-        ),
+        Some(secret) => Some(password::hash_off_worker(secret).await?),
     };
     let id = input
         .id
