@@ -1426,7 +1426,8 @@ mod tests {
             );
         }
         // The serialized form a client sees.
-        let doc: serde_json::Value = serde_json::from_str(&err("page[size]=101").to_document()).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&err("page[size]=101").to_document()).unwrap();
         assert_eq!(doc["errors"][0]["status"], "400");
         assert_eq!(doc["errors"][0]["code"], "invalid_parameter");
         assert_eq!(doc["errors"][0]["source"]["parameter"], "page[size]");

@@ -72,7 +72,6 @@ fn required<T>(
     }
 }
 
-
 /// `POST /invitations/accept`: sets the invited user's password, makes it active and
 /// signs it in. A bad, used, revoked or expired token is 404.
 pub async fn accept_invitation(
