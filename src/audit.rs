@@ -21,6 +21,29 @@ pub struct Event<'a> {
     pub at: NaiveDateTime,
 }
 
+/// Records what `caller` did to `target` (type, id) in `account_id`, now.
+pub fn record_by(
+    conn: &mut DbConnection,
+    caller: &crate::auth::Caller,
+    account_id: &str,
+    action: &str,
+    target: (&str, &str),
+    changes: Changes,
+) -> ApiResult<()> {
+    record(
+        conn,
+        Event {
+            account_id,
+            actor_id: Some(&caller.user_id),
+            action,
+            target_type: target.0,
+            target_id: target.1,
+            changes: changes.into_map(),
+            at: caller.now,
+        },
+    )
+}
+
 pub fn record(conn: &mut DbConnection, event: Event<'_>) -> ApiResult<()> {
     diesel::insert_into(audit_events::table)
         .values((

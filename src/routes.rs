@@ -1,7 +1,7 @@
 //! The route table: which URL and method reach which handler. Reads of every type go
 //! through the shared handlers in `resources/read.rs`; writes to the type's own file.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{FromRequest, Handler, HttpResponse, Responder, web};
 
 use crate::app::AppState;
 use crate::jsonapi::error::{ApiError, ErrorCode};
@@ -19,28 +19,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
     let mut api = web::scope("/api/v1")
         .service(
-            web::resource("/sessions")
-                .route(web::post().to(session::create))
-                .route(web::get().to(session::list)),
+            Endpoint::new("/sessions")
+                .post(session::create)
+                .get(session::list)
+                .build(),
         )
         .service(
-            web::resource("/sessions/{id}")
-                .route(web::get().to(session::show))
-                .route(web::delete().to(session::delete)),
+            Endpoint::new("/sessions/{id}")
+                .get(session::show)
+                .delete(session::delete)
+                .build(),
         )
-        .service(web::resource("/me").route(web::get().to(user::me)))
+        .service(Endpoint::new("/me").get(user::me).build())
         .service(
-            web::resource("/invitations/accept")
-                .route(web::post().to(onboarding::accept_invitation)),
-        )
-        .service(web::resource("/registrations").route(web::post().to(onboarding::register)))
-        .service(
-            web::resource("/users/{id}/actions/{action}")
-                .route(web::post().to(user_lifecycle::action)),
+            Endpoint::new("/invitations/accept")
+                .post(onboarding::accept_invitation)
+                .build(),
         )
         .service(
-            web::resource("/users/{id}/password")
-                .route(web::post().to(user_lifecycle::change_password)),
+            Endpoint::new("/registrations")
+                .post(onboarding::register)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/users/{id}/actions/{action}")
+                .post(user_lifecycle::action)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/users/{id}/password")
+                .post(user_lifecycle::change_password)
+                .build(),
         );
 
     // Relationship routes first: `/users/{id}/relationships/teams` must not be read as
@@ -49,81 +58,144 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .iter()
         .chain([&session::ENGINE as &dyn DynResource].iter())
     {
-        let mut routes = typed(resource, "/relationships/{relationship}")
-            .route(web::get().to(read::relationship));
+        let mut routes =
+            Endpoint::typed(resource, "/{id}/relationships/{relationship}").get(read::relationship);
         if matches!(resource.schema().path, "users" | "teams") {
             routes = routes
-                .route(web::post().to(team_membership::change_relationship))
-                .route(web::patch().to(team_membership::change_relationship))
-                .route(web::delete().to(team_membership::change_relationship));
+                .post(team_membership::change_relationship)
+                .patch(team_membership::change_relationship)
+                .delete(team_membership::change_relationship);
         }
-        api = api.service(routes);
+        api = api.service(routes.build());
     }
     api = api.service(
-        typed(&session::ENGINE, "/{id}/{relationship}").route(web::get().to(read::related)),
+        Endpoint::typed(&session::ENGINE, "/{id}/{relationship}")
+            .get(read::related)
+            .build(),
     );
     for &resource in resources::ALL {
-        let path = resource.schema().path;
-        let collection = typed(resource, "").route(web::get().to(read::collection));
-        let single = typed(resource, "/{id}").route(web::get().to(read::single));
-        let (collection, single) = match path {
+        let collection = Endpoint::typed(resource, "").get(read::collection);
+        let single = Endpoint::typed(resource, "/{id}").get(read::single);
+        let (collection, single) = match resource.schema().path {
             "users" => (
-                collection.route(web::post().to(user::create)),
-                single
-                    .route(web::patch().to(user::update))
-                    .route(web::delete().to(user::delete)),
+                collection.post(user::create),
+                single.patch(user::update).delete(user::delete),
             ),
             "accounts" => (
-                collection.route(web::post().to(account::create)),
-                single
-                    .route(web::patch().to(account::update))
-                    .route(web::delete().to(account::delete)),
+                collection.post(account::create),
+                single.patch(account::update).delete(account::delete),
             ),
             "teams" => (
-                collection.route(web::post().to(team::create)),
-                single
-                    .route(web::patch().to(team::update))
-                    .route(web::delete().to(team::delete)),
+                collection.post(team::create),
+                single.patch(team::update).delete(team::delete),
             ),
             "account_memberships" => (
-                collection.route(web::post().to(account_membership::create)),
+                collection.post(account_membership::create),
                 single
-                    .route(web::patch().to(account_membership::update))
-                    .route(web::delete().to(account_membership::delete)),
+                    .patch(account_membership::update)
+                    .delete(account_membership::delete),
             ),
             "team_memberships" => (
-                collection.route(web::post().to(team_membership::create)),
+                collection.post(team_membership::create),
                 single
-                    .route(web::patch().to(team_membership::update))
-                    .route(web::delete().to(team_membership::delete)),
+                    .patch(team_membership::update)
+                    .delete(team_membership::delete),
             ),
             "devices" => (
-                collection.route(web::post().to(device::create)),
-                single
-                    .route(web::patch().to(device::update))
-                    .route(web::delete().to(device::delete)),
+                collection.post(device::create),
+                single.patch(device::update).delete(device::delete),
             ),
             _ => (collection, single),
         };
         api = api
-            .service(collection)
-            .service(single)
-            .service(typed(resource, "/{id}/{relationship}").route(web::get().to(read::related)));
+            .service(collection.build())
+            .service(single.build())
+            .service(
+                Endpoint::typed(resource, "/{id}/{relationship}")
+                    .get(read::related)
+                    .build(),
+            );
     }
     cfg.service(api);
 }
 
-/// A route of one resource type: `/{path}{suffix}` with the type as app data.
-fn typed(resource: &'static dyn DynResource, suffix: &str) -> actix_web::Resource {
-    let pattern = if suffix == "/relationships/{relationship}" {
-        format!(
-            "/{}/{{id}}/relationships/{{relationship}}",
-            resource.schema().path
-        )
-    } else {
-        format!("/{}{suffix}", resource.schema().path)
-    };
-    web::resource(pattern).app_data(TypeRef(resource))
+/// One URL pattern and the methods it answers. Any other method gets a JSON:API 405
+/// with an `Allow` header listing these.
+struct Endpoint {
+    resource: actix_web::Resource,
+    allowed: Vec<&'static str>,
+}
+
+impl Endpoint {
+    fn new(pattern: &str) -> Self {
+        Endpoint {
+            resource: web::resource(pattern),
+            allowed: Vec::new(),
+        }
+    }
+
+    /// `/{path}{suffix}` of a resource type, with the type as app data for the shared
+    /// handlers in `resources/read.rs`.
+    fn typed(resource: &'static dyn DynResource, suffix: &str) -> Self {
+        let mut endpoint = Endpoint::new(&format!("/{}{suffix}", resource.schema().path));
+        endpoint.resource = endpoint.resource.app_data(TypeRef(resource));
+        endpoint
+    }
+
+    fn method<F, Args>(mut self, name: &'static str, route: actix_web::Route, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.allowed.push(name);
+        self.resource = self.resource.route(route.to(handler));
+        self
+    }
+
+    fn get<F: Handler<Args>, Args: FromRequest + 'static>(self, handler: F) -> Self
+    where
+        F::Output: Responder + 'static,
+    {
+        self.method("GET", web::get(), handler)
+    }
+
+    fn post<F: Handler<Args>, Args: FromRequest + 'static>(self, handler: F) -> Self
+    where
+        F::Output: Responder + 'static,
+    {
+        self.method("POST", web::post(), handler)
+    }
+
+    fn patch<F: Handler<Args>, Args: FromRequest + 'static>(self, handler: F) -> Self
+    where
+        F::Output: Responder + 'static,
+    {
+        self.method("PATCH", web::patch(), handler)
+    }
+
+    fn delete<F: Handler<Args>, Args: FromRequest + 'static>(self, handler: F) -> Self
+    where
+        F::Output: Responder + 'static,
+    {
+        self.method("DELETE", web::delete(), handler)
+    }
+
+    fn build(self) -> actix_web::Resource {
+        let allow = self.allowed.join(", ");
+        self.resource.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move {
+                Err::<HttpResponse, _>(
+                    ApiError::new(
+                        ErrorCode::MethodNotAllowed,
+                        format!("This URL answers {allow}."),
+                    )
+                    .with_header("Allow", allow),
+                )
+            }
+        }))
+    }
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -80,6 +80,12 @@ fn sqlite_path(url: &str) -> String {
         .to_owned()
 }
 
+diesel::define_sql_function! {
+    /// Unicode lower-casing for case-insensitive search: a Rust function registered on
+    /// every SQLite connection, a SQL function over lower() on PostgreSQL (migration 2).
+    fn casefold(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
 thread_local! {
     /// SQL statements run on this thread so far. A request reads it before and after its
     /// database work, on the thread that did the work, so no lock is ever taken.
@@ -117,6 +123,12 @@ pub fn establish(url: &str) -> Result<DbConnection, String> {
                 "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )
+            .map_err(|e| format!("cannot configure SQLite database `{path}`: {e}"))?;
+            // SQLite's lower() and LIKE fold ASCII only; searches fold all of Unicode
+            // ("Émile" finds "émile"), as PostgreSQL's lower() does.
+            casefold_utils::register_impl(&mut conn, |text: Option<String>| {
+                text.map(|t| t.to_lowercase())
+            })
             .map_err(|e| format!("cannot configure SQLite database `{path}`: {e}"))?;
             DbConnection::Sqlite(conn)
         }

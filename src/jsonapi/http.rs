@@ -93,7 +93,12 @@ pub async fn jsonapi_middleware(
     });
     req.extensions_mut().insert(ctx.clone());
 
-    let mut response = if acceptance == Acceptance::NotAcceptable {
+    let unknown_parameter = super::query::unknown_parameter(req.query_string());
+    let mut response = if let Some(error) = unknown_parameter {
+        // Checked for every method, so that a write with a misspelt parameter does
+        // nothing rather than something unintended.
+        req.into_response(error.error_response())
+    } else if acceptance == Acceptance::NotAcceptable {
         let error = ApiError::new(
             ErrorCode::NotAcceptable,
             format!(

@@ -37,6 +37,21 @@ const RANGE_NOT_SUPPORTED: &str =
 const MAX_SIZE_EXCEEDED: &str =
     "https://jsonapi.org/profiles/ethanresnick/cursor-pagination/max-size-exceeded";
 
+/// The first parameter whose name is only lower-case letters and that JSON:API does not
+/// define (`include` and `sort`; `fields`, `filter` and `page` only with brackets): a
+/// 400 on every endpoint and method. Other names are implementation-specific and ignored.
+pub fn unknown_parameter(raw_query: &str) -> Option<ApiError> {
+    form_urlencoded::parse(raw_query.as_bytes()).find_map(|(name, _)| {
+        let reserved = !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase());
+        (reserved && name != "include" && name != "sort").then(|| {
+            ApiError::invalid_parameter(
+                name.as_ref(),
+                format!("`{name}` is not a query parameter of this API"),
+            )
+        })
+    })
+}
+
 /// What the endpoint being served accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ParseOptions {
@@ -631,14 +646,15 @@ fn parse_filter(
 
     let values = match filter.kind {
         FilterKind::Text => {
-            // The whole value is one needle: a comma is part of what is searched for.
-            if value.is_empty() {
+            // As everywhere, a comma means OR: each part is one needle.
+            let needles: Vec<&str> = split_values(value).map(str::trim).collect();
+            if needles.iter().any(|v| v.is_empty()) {
                 return Err(ApiError::invalid_parameter(
                     param,
-                    format!("filter `{filter_name}` needs a non-empty search text"),
+                    format!("filter `{filter_name}` needs non-empty search texts"),
                 ));
             }
-            vec![FilterValue::Text(value.to_owned())]
+            needles.into_iter().map(|v| FilterValue::Text(v.to_owned())).collect()
         }
         FilterKind::Exact => split_values(value)
             .map(|v| {
@@ -1237,10 +1253,11 @@ mod tests {
     }
 
     #[test]
-    fn filter_text_is_one_needle() {
+    fn filter_text_commas_mean_or() {
         let q = ok("filter[name]=Doe,+John");
-        assert_eq!(q.filters[0].values, vec![text("Doe, John")]);
+        assert_eq!(q.filters[0].values, vec![text("Doe"), text("John")]);
         assert_rejected("filter[name]=", "filter[name]");
+        assert_rejected("filter[name]=Doe,", "filter[name]");
     }
 
     #[test]

@@ -139,12 +139,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::engine::{Discarded, DynResource};
-use super::read::{into_graph, parse_query, single_response, single_scope};
+use super::engine::Discarded;
+use super::read::single_scope;
+use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
+use crate::db::DbConnection;
 use crate::db::schema::account_memberships;
-use crate::db::{DbConnection, write_transaction};
 use crate::domain::{AccountRole, Name, Slug};
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
@@ -216,6 +217,13 @@ fn parse_account(input: &ResourceInput, required: bool) -> ApiResult<(Option<Nam
     Ok((name, slug))
 }
 
+/// The caller's live account with this id, for a change.
+fn find_live(conn: &mut DbConnection, caller: &Caller, id: &str) -> ApiResult<AccountRow> {
+    let mut scope = single_scope(caller);
+    scope.discarded = Discarded::Exclude;
+    super::engine::find::<AccountResource>(conn, &scope, id)
+}
+
 /// `POST /accounts`: a new account whose owner is the caller (as a guest membership:
 /// the caller's home account stays where it is).
 pub async fn create(
@@ -226,80 +234,67 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    let query = parse_query(&req, &ctx, &super::ACCOUNTS, false)?;
-    let (name, slug) = parse_account(&input, true)?;
-    let (Some(name), Some(slug)) = (name, slug) else {
+    let (Some(name), Some(slug)) = parse_account(&input, true)? else {
         return Err(ApiError::internal("fields checked above"));
     };
     let id = input
         .id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let (graph, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            let now = caller.now;
-            write_transaction(conn, |conn| {
-                let exists: i64 = accounts::table
-                    .filter(accounts::id.eq(&id))
-                    .count()
-                    .get_result(conn)?;
-                if exists > 0 {
-                    return Err(ApiError::conflict(
-                        "/data/id",
-                        "An account with this id already exists.",
-                    ));
-                }
-                check_slug_free(conn, &slug, &id)?;
-                diesel::insert_into(accounts::table)
-                    .values((
-                        accounts::id.eq(&id),
-                        accounts::name.eq(name.as_str()),
-                        accounts::slug.eq(slug.as_str()),
-                        accounts::created_at.eq(now),
-                        accounts::updated_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .map_err(map_unique)?;
-                diesel::insert_into(account_memberships::table)
-                    .values((
-                        account_memberships::id.eq(uuid::Uuid::now_v7().to_string()),
-                        account_memberships::account_id.eq(&id),
-                        account_memberships::user_id.eq(&caller.user_id),
-                        account_memberships::role.eq(AccountRole::Owner.as_str()),
-                        account_memberships::created_at.eq(now),
-                        account_memberships::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                let mut changes = Changes::default();
-                changes.set("name", Value::Null, name.as_str());
-                changes.set("slug", Value::Null, slug.as_str());
-                audit::record(
-                    conn,
-                    audit::Event {
-                        account_id: &id,
-                        actor_id: Some(&caller.user_id),
-                        action: "account.created",
-                        target_type: "account",
-                        target_id: &id,
-                        changes: changes.into_map(),
-                        at: now,
-                    },
-                )
-            })?;
-            let node = super::ACCOUNTS.find_node(conn, &single_scope(&caller), &id)?;
-            let (graph, _) = into_graph(conn, &caller, vec![node], &query)?;
-            Ok((graph, query))
-        })
-        .await?;
-    Ok(single_response(
+    change_and_show(
         &req,
-        &query,
-        &graph,
-        0,
+        &state,
+        &ctx,
+        caller,
+        &super::ACCOUNTS,
         StatusCode::CREATED,
-        None,
-    ))
+        move |conn, caller| {
+            let exists: i64 = accounts::table
+                .filter(accounts::id.eq(&id))
+                .count()
+                .get_result(conn)?;
+            if exists > 0 {
+                return Err(ApiError::conflict(
+                    "/data/id",
+                    "An account with this id already exists.",
+                ));
+            }
+            check_slug_free(conn, &slug, &id)?;
+            diesel::insert_into(accounts::table)
+                .values((
+                    accounts::id.eq(&id),
+                    accounts::name.eq(name.as_str()),
+                    accounts::slug.eq(slug.as_str()),
+                    accounts::created_at.eq(caller.now),
+                    accounts::updated_at.eq(caller.now),
+                ))
+                .execute(conn)
+                .map_err(map_unique)?;
+            diesel::insert_into(account_memberships::table)
+                .values((
+                    account_memberships::id.eq(uuid::Uuid::now_v7().to_string()),
+                    account_memberships::account_id.eq(&id),
+                    account_memberships::user_id.eq(&caller.user_id),
+                    account_memberships::role.eq(AccountRole::Owner.as_str()),
+                    account_memberships::created_at.eq(caller.now),
+                    account_memberships::updated_at.eq(caller.now),
+                ))
+                .execute(conn)?;
+            let mut changes = Changes::default();
+            changes.set("name", Value::Null, name.as_str());
+            changes.set("slug", Value::Null, slug.as_str());
+            audit::record_by(
+                conn,
+                caller,
+                &id,
+                "account.created",
+                ("account", &id),
+                changes,
+            )?;
+            Ok(Written::id(id))
+        },
+    )
+    .await
 }
 
 /// `PATCH /accounts/{id}`: account admins.
@@ -312,69 +307,53 @@ pub async fn update(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let query = parse_query(&req, &ctx, &super::ACCOUNTS, false)?;
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
     let (name, slug) = parse_account(&input, false)?;
-    let (graph, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            let now = caller.now;
-            write_transaction(conn, |conn| {
-                let mut scope = single_scope(&caller);
-                scope.discarded = Discarded::Exclude;
-                let current = super::engine::find::<AccountResource>(conn, &scope, &id)?;
-                policy::authorize(policy::account::edit(&caller, &current.id), "edit")?;
-                input
-                    .check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
-                if let Some(slug) = &slug {
-                    check_slug_free(conn, slug, &id)?;
-                }
-                let new_name = name
-                    .as_ref()
-                    .map_or(current.name.clone(), |n| n.as_str().to_owned());
-                let new_slug = slug
-                    .as_ref()
-                    .map_or(current.slug.clone(), |s| s.as_str().to_owned());
-                let mut changes = Changes::default();
-                changes.set("name", current.name.as_str(), new_name.as_str());
-                changes.set("slug", current.slug.as_str(), new_slug.as_str());
-                if changes.is_empty() {
-                    return Ok(());
-                }
+    change_and_show(
+        &req,
+        &state,
+        &ctx,
+        caller,
+        &super::ACCOUNTS,
+        StatusCode::OK,
+        move |conn, caller| {
+            let current = find_live(conn, caller, &id)?;
+            policy::authorize(policy::account::edit(caller, &current.id), "edit")?;
+            input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
+            if let Some(slug) = &slug {
+                check_slug_free(conn, slug, &id)?;
+            }
+            let new_name = name
+                .as_ref()
+                .map_or(current.name.clone(), |n| n.as_str().to_owned());
+            let new_slug = slug
+                .as_ref()
+                .map_or(current.slug.clone(), |s| s.as_str().to_owned());
+            let mut changes = Changes::default();
+            changes.set("name", current.name.as_str(), new_name.as_str());
+            changes.set("slug", current.slug.as_str(), new_slug.as_str());
+            if !changes.is_empty() {
                 diesel::update(accounts::table.find(&id))
                     .set((
                         accounts::name.eq(&new_name),
                         accounts::slug.eq(&new_slug),
-                        accounts::updated_at.eq(now),
+                        accounts::updated_at.eq(caller.now),
                     ))
                     .execute(conn)
                     .map_err(map_unique)?;
-                audit::record(
+                audit::record_by(
                     conn,
-                    audit::Event {
-                        account_id: &id,
-                        actor_id: Some(&caller.user_id),
-                        action: "account.updated",
-                        target_type: "account",
-                        target_id: &id,
-                        changes: changes.into_map(),
-                        at: now,
-                    },
-                )
-            })?;
-            let node = super::ACCOUNTS.find_node(conn, &single_scope(&caller), &id)?;
-            let (graph, _) = into_graph(conn, &caller, vec![node], &query)?;
-            Ok((graph, query))
-        })
-        .await?;
-    Ok(single_response(
-        &req,
-        &query,
-        &graph,
-        0,
-        StatusCode::OK,
-        None,
-    ))
+                    caller,
+                    &id,
+                    "account.updated",
+                    ("account", &id),
+                    changes,
+                )?;
+            }
+            Ok(Written::id(id))
+        },
+    )
+    .await
 }
 
 /// `DELETE /accounts/{id}`: owners only; a soft delete after which the account's
@@ -386,32 +365,23 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let mut scope = single_scope(&caller);
-                scope.discarded = Discarded::Exclude;
-                let current = super::engine::find::<AccountResource>(conn, &scope, &id)?;
-                policy::authorize(policy::account::delete(&caller, &current.id), "delete")?;
-                let now = caller.now;
-                diesel::update(accounts::table.find(&id))
-                    .set((accounts::discarded_at.eq(now), accounts::updated_at.eq(now)))
-                    .execute(conn)?;
-                audit::record(
-                    conn,
-                    audit::Event {
-                        account_id: &id,
-                        actor_id: Some(&caller.user_id),
-                        action: "account.deleted",
-                        target_type: "account",
-                        target_id: &id,
-                        changes: serde_json::Map::new(),
-                        at: now,
-                    },
-                )
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    change_only(&state, &ctx, caller, move |conn, caller| {
+        let current = find_live(conn, caller, &id)?;
+        policy::authorize(policy::account::delete(caller, &current.id), "delete")?;
+        diesel::update(accounts::table.find(&id))
+            .set((
+                accounts::discarded_at.eq(caller.now),
+                accounts::updated_at.eq(caller.now),
+            ))
+            .execute(conn)?;
+        audit::record_by(
+            conn,
+            caller,
+            &id,
+            "account.deleted",
+            ("account", &id),
+            Changes::default(),
+        )
+    })
+    .await
 }

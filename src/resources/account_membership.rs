@@ -128,12 +128,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::read::{load_one, parse_query, single_response, single_scope};
+use super::read::single_scope;
+use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::schema::users;
-use crate::db::{DbConnection, lock_row, write_transaction};
-use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode};
+use crate::db::{DbConnection, lock_row};
+use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode, ErrorSource};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
     Intent, Patch, ResourceInput, attribute_pointer, parse_resource_document,
@@ -152,7 +153,7 @@ fn parse_role(input: &ResourceInput) -> ApiResult<Option<AccountRole>> {
     }
 }
 
-/// Live owners of an account, with the account row locked so that two requests cannot
+/// Active owners of an account, with the account row locked so that two requests cannot
 /// both remove "one of two" owners.
 fn live_owners(conn: &mut DbConnection, account_id: &str) -> ApiResult<Vec<String>> {
     lock_row(conn, "accounts", account_id)?;
@@ -161,6 +162,7 @@ fn live_owners(conn: &mut DbConnection, account_id: &str) -> ApiResult<Vec<Strin
         .filter(account_memberships::account_id.eq(account_id))
         .filter(account_memberships::role.eq(AccountRole::Owner.as_str()))
         .filter(users::discarded_at.is_null())
+        .filter(users::status.eq(crate::domain::UserStatus::Active.as_str()))
         .select(account_memberships::user_id)
         .load(conn)?)
 }
@@ -172,26 +174,25 @@ fn last_owner() -> ApiError {
     )
 }
 
-fn record(
+/// 409 `last_owner` unless an active user besides `user_id` owns the account: checked
+/// before demoting, removing, deactivating, blocking or deleting an owner.
+pub fn ensure_other_owner(
     conn: &mut DbConnection,
-    caller: &Caller,
     account_id: &str,
-    action: &str,
-    id: &str,
-    changes: Changes,
+    user_id: &str,
 ) -> ApiResult<()> {
-    audit::record(
-        conn,
-        audit::Event {
-            account_id,
-            actor_id: Some(&caller.user_id),
-            action,
-            target_type: "account_membership",
-            target_id: id,
-            changes: changes.into_map(),
-            at: caller.now,
-        },
-    )
+    if live_owners(conn, account_id)?
+        .iter()
+        .any(|owner| owner != user_id)
+    {
+        Ok(())
+    } else {
+        Err(last_owner())
+    }
+}
+
+fn audit_target(id: &str) -> (&'static str, &str) {
+    ("account_membership", id)
 }
 
 /// `POST /account_memberships`: adds an existing user (of any account, by id) to the
@@ -204,7 +205,6 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    let query = parse_query(&req, &ctx, &super::ACCOUNT_MEMBERSHIPS, false)?;
     let role = parse_role(&input)?.unwrap_or(AccountRole::Member);
     let Patch::Value(user_id) = input.to_one_id("user", "user")? else {
         return Err(ApiError::validation(
@@ -217,9 +217,8 @@ pub async fn create(
         _ => caller.account_id.clone(),
     };
     if account_id != caller.account_id && !caller.platform_admin {
-        return Err(ApiError::not_found().with_source(
-            crate::jsonapi::error::ErrorSource::Pointer("/data/relationships/account".into()),
-        ));
+        return Err(ApiError::not_found()
+            .with_source(ErrorSource::Pointer("/data/relationships/account".into())));
     }
     policy::authorize(
         policy::account_membership::create(&caller, role),
@@ -229,76 +228,66 @@ pub async fn create(
         .id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let (graph, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let user_exists: i64 = users::table
-                    .filter(users::id.eq(&user_id))
-                    .filter(users::discarded_at.is_null())
-                    .count()
-                    .get_result(conn)?;
-                if user_exists == 0 {
-                    return Err(ApiError::not_found().with_source(
-                        crate::jsonapi::error::ErrorSource::Pointer(
-                            "/data/relationships/user".into(),
-                        ),
-                    ));
-                }
-                let existing: i64 = account_memberships::table
-                    .filter(account_memberships::account_id.eq(&account_id))
-                    .filter(account_memberships::user_id.eq(&user_id))
-                    .count()
-                    .get_result(conn)?;
-                if existing > 0 {
-                    return Err(ApiError::taken(
-                        "/data/relationships/user",
-                        "This user is already a member of the account.",
-                    ));
-                }
-                diesel::insert_into(account_memberships::table)
-                    .values((
-                        account_memberships::id.eq(&id),
-                        account_memberships::account_id.eq(&account_id),
-                        account_memberships::user_id.eq(&user_id),
-                        account_memberships::role.eq(role.as_str()),
-                        account_memberships::created_at.eq(caller.now),
-                        account_memberships::updated_at.eq(caller.now),
-                    ))
-                    .execute(conn)
-                    .map_err(|e| {
-                        if crate::db::is_unique_violation(&e) {
-                            ApiError::conflict("/data/id", "This membership already exists.")
-                        } else {
-                            ApiError::from(e)
-                        }
-                    })?;
-                let mut changes = Changes::default();
-                changes.set("role", Value::Null, role.as_str());
-                changes.set("user", Value::Null, user_id.as_str());
-                record(
-                    conn,
-                    &caller,
-                    &account_id,
-                    "account_membership.created",
-                    &id,
-                    changes,
-                )
-            })?;
-            Ok((
-                load_one(conn, &caller, &super::ACCOUNT_MEMBERSHIPS, &id, &query)?,
-                query,
-            ))
-        })
-        .await?;
-    Ok(single_response(
+    change_and_show(
         &req,
-        &query,
-        &graph,
-        0,
+        &state,
+        &ctx,
+        caller,
+        &super::ACCOUNT_MEMBERSHIPS,
         StatusCode::CREATED,
-        None,
-    ))
+        move |conn, caller| {
+            let user_exists: i64 = users::table
+                .filter(users::id.eq(&user_id))
+                .filter(users::discarded_at.is_null())
+                .count()
+                .get_result(conn)?;
+            if user_exists == 0 {
+                return Err(ApiError::not_found()
+                    .with_source(ErrorSource::Pointer("/data/relationships/user".into())));
+            }
+            let existing: i64 = account_memberships::table
+                .filter(account_memberships::account_id.eq(&account_id))
+                .filter(account_memberships::user_id.eq(&user_id))
+                .count()
+                .get_result(conn)?;
+            if existing > 0 {
+                return Err(ApiError::taken(
+                    "/data/relationships/user",
+                    "This user is already a member of the account.",
+                ));
+            }
+            diesel::insert_into(account_memberships::table)
+                .values((
+                    account_memberships::id.eq(&id),
+                    account_memberships::account_id.eq(&account_id),
+                    account_memberships::user_id.eq(&user_id),
+                    account_memberships::role.eq(role.as_str()),
+                    account_memberships::created_at.eq(caller.now),
+                    account_memberships::updated_at.eq(caller.now),
+                ))
+                .execute(conn)
+                .map_err(|e| {
+                    if crate::db::is_unique_violation(&e) {
+                        ApiError::conflict("/data/id", "This membership already exists.")
+                    } else {
+                        ApiError::from(e)
+                    }
+                })?;
+            let mut changes = Changes::default();
+            changes.set("role", Value::Null, role.as_str());
+            changes.set("user", Value::Null, user_id.as_str());
+            audit::record_by(
+                conn,
+                caller,
+                &account_id,
+                "account_membership.created",
+                audit_target(&id),
+                changes,
+            )?;
+            Ok(Written::id(id))
+        },
+    )
+    .await
 }
 
 /// `PATCH /account_memberships/{id}`: changes the role.
@@ -311,66 +300,51 @@ pub async fn update(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let query = parse_query(&req, &ctx, &super::ACCOUNT_MEMBERSHIPS, false)?;
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
     let role = parse_role(&input)?;
-    let (graph, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let current = super::engine::find::<AccountMembershipResource>(
-                    conn,
-                    &single_scope(&caller),
-                    &id,
-                )?;
-                let old = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
-                policy::authorize(policy::account_membership::edit(&caller, old), "change")?;
-                input
-                    .check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
-                let Some(new) = role.filter(|r| *r != old) else {
-                    return Ok(());
-                };
-                policy::authorize(
-                    policy::account_membership::create(&caller, new),
-                    "grant this role in",
-                )?;
-                if old == AccountRole::Owner {
-                    let owners = live_owners(conn, &current.account_id)?;
-                    if owners.len() <= 1 && owners.iter().all(|o| *o == current.user_id) {
-                        return Err(last_owner());
-                    }
-                }
-                diesel::update(account_memberships::table.find(&id))
-                    .set((
-                        account_memberships::role.eq(new.as_str()),
-                        account_memberships::updated_at.eq(caller.now),
-                    ))
-                    .execute(conn)?;
-                let mut changes = Changes::default();
-                changes.set("role", old.as_str(), new.as_str());
-                record(
-                    conn,
-                    &caller,
-                    &current.account_id,
-                    "account_membership.updated",
-                    &id,
-                    changes,
-                )
-            })?;
-            Ok((
-                load_one(conn, &caller, &super::ACCOUNT_MEMBERSHIPS, &id, &query)?,
-                query,
-            ))
-        })
-        .await?;
-    Ok(single_response(
+    change_and_show(
         &req,
-        &query,
-        &graph,
-        0,
+        &state,
+        &ctx,
+        caller,
+        &super::ACCOUNT_MEMBERSHIPS,
         StatusCode::OK,
-        None,
-    ))
+        move |conn, caller| {
+            let current =
+                super::engine::find::<AccountMembershipResource>(conn, &single_scope(caller), &id)?;
+            let old = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
+            policy::authorize(policy::account_membership::edit(caller, old), "change")?;
+            input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
+            let Some(new) = role.filter(|r| *r != old) else {
+                return Ok(Written::id(id));
+            };
+            policy::authorize(
+                policy::account_membership::create(caller, new),
+                "grant this role in",
+            )?;
+            if old == AccountRole::Owner {
+                ensure_other_owner(conn, &current.account_id, &current.user_id)?;
+            }
+            diesel::update(account_memberships::table.find(&id))
+                .set((
+                    account_memberships::role.eq(new.as_str()),
+                    account_memberships::updated_at.eq(caller.now),
+                ))
+                .execute(conn)?;
+            let mut changes = Changes::default();
+            changes.set("role", old.as_str(), new.as_str());
+            audit::record_by(
+                conn,
+                caller,
+                &current.account_id,
+                "account_membership.updated",
+                audit_target(&id),
+                changes,
+            )?;
+            Ok(Written::id(id))
+        },
+    )
+    .await
 }
 
 /// `DELETE /account_memberships/{id}`: removes a guest (never the home membership, never
@@ -382,62 +356,49 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let current = super::engine::find::<AccountMembershipResource>(
-                    conn,
-                    &single_scope(&caller),
-                    &id,
-                )?;
-                let role = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
-                policy::authorize(policy::account_membership::edit(&caller, role), "remove")?;
-                let home: String = users::table
-                    .find(&current.user_id)
-                    .select(users::account_id)
-                    .first(conn)?;
-                if home == current.account_id {
-                    return Err(ApiError::new(
-                        ErrorCode::Conflict,
-                        "This is the user's home account; delete the user instead.",
-                    ));
-                }
-                if role == AccountRole::Owner {
-                    let owners = live_owners(conn, &current.account_id)?;
-                    if owners.len() <= 1 && owners.iter().all(|o| *o == current.user_id) {
-                        return Err(last_owner());
-                    }
-                }
-                // The user's team memberships in this account go with it.
-                diesel::delete(
-                    crate::db::schema::team_memberships::table
-                        .filter(crate::db::schema::team_memberships::user_id.eq(&current.user_id))
-                        .filter(
-                            crate::db::schema::team_memberships::team_id.eq_any(
-                                crate::db::schema::teams::table
-                                    .filter(
-                                        crate::db::schema::teams::account_id
-                                            .eq(&current.account_id),
-                                    )
-                                    .select(crate::db::schema::teams::id),
-                            ),
-                        ),
-                )
-                .execute(conn)?;
-                diesel::delete(account_memberships::table.find(&id)).execute(conn)?;
-                let mut changes = Changes::default();
-                changes.set("role", role.as_str(), Value::Null);
-                record(
-                    conn,
-                    &caller,
-                    &current.account_id,
-                    "account_membership.deleted",
-                    &id,
-                    changes,
-                )
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    change_only(&state, &ctx, caller, move |conn, caller| {
+        let current =
+            super::engine::find::<AccountMembershipResource>(conn, &single_scope(caller), &id)?;
+        let role = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
+        policy::authorize(policy::account_membership::edit(caller, role), "remove")?;
+        let home: String = users::table
+            .find(&current.user_id)
+            .select(users::account_id)
+            .first(conn)?;
+        if home == current.account_id {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "This is the user's home account; delete the user instead.",
+            ));
+        }
+        if role == AccountRole::Owner {
+            ensure_other_owner(conn, &current.account_id, &current.user_id)?;
+        }
+        // The user's team memberships in this account go with it.
+        use crate::db::schema::{team_memberships, teams};
+        diesel::delete(
+            team_memberships::table
+                .filter(team_memberships::user_id.eq(&current.user_id))
+                .filter(
+                    team_memberships::team_id.eq_any(
+                        teams::table
+                            .filter(teams::account_id.eq(&current.account_id))
+                            .select(teams::id),
+                    ),
+                ),
+        )
+        .execute(conn)?;
+        diesel::delete(account_memberships::table.find(&id)).execute(conn)?;
+        let mut changes = Changes::default();
+        changes.set("role", role.as_str(), Value::Null);
+        audit::record_by(
+            conn,
+            caller,
+            &current.account_id,
+            "account_membership.deleted",
+            audit_target(&id),
+            changes,
+        )
+    })
+    .await
 }

@@ -122,10 +122,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::read::{load_one, parse_query, single_response, single_scope};
+use super::read::single_scope;
+use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::DbConnection;
 use crate::domain::DeviceSubType;
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
@@ -229,27 +230,6 @@ fn token_taken(
     }
 }
 
-fn record(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    action: &str,
-    id: &str,
-    changes: Changes,
-) -> ApiResult<()> {
-    audit::record(
-        conn,
-        audit::Event {
-            account_id: &caller.account_id,
-            actor_id: Some(&caller.user_id),
-            action,
-            target_type: "device",
-            target_id: id,
-            changes: changes.into_map(),
-            at: caller.now,
-        },
-    )
-}
-
 /// `POST /devices`: registers a device of the caller.
 pub async fn create(
     req: HttpRequest,
@@ -259,7 +239,6 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    let query = parse_query(&req, &ctx, &super::DEVICES, false)?;
     if let Patch::Value(owner) = input.to_one_id("user", "user")?
         && owner != caller.user_id
     {
@@ -277,53 +256,53 @@ pub async fn create(
         .id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let (graph, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let exists: i64 = devices::table
-                    .filter(devices::id.eq(&id))
-                    .count()
-                    .get_result(conn)?;
-                if exists > 0 {
-                    return Err(ApiError::conflict(
-                        "/data/id",
-                        "A device with this id already exists.",
-                    ));
-                }
-                token_taken(conn, &caller.user_id, &token, &id)?;
-                diesel::insert_into(devices::table)
-                    .values((
-                        devices::id.eq(&id),
-                        devices::user_id.eq(&caller.user_id),
-                        devices::device_type.eq(device_type.as_str()),
-                        devices::sub_type.eq(sub_type.map(DeviceSubType::as_str)),
-                        devices::token.eq(&token),
-                        devices::enabled.eq(enabled),
-                        devices::created_at.eq(caller.now),
-                        devices::updated_at.eq(caller.now),
-                    ))
-                    .execute(conn)?;
-                let mut changes = Changes::default();
-                changes.set("device_type", Value::Null, device_type.as_str());
-                changes.set("sub_type", Value::Null, sub_type.map(|s| s.as_str()));
-                changes.set("enabled", Value::Null, enabled);
-                record(conn, &caller, "device.created", &id, changes)
-            })?;
-            Ok((
-                load_one(conn, &caller, &super::DEVICES, &id, &query)?,
-                query,
-            ))
-        })
-        .await?;
-    Ok(single_response(
+    change_and_show(
         &req,
-        &query,
-        &graph,
-        0,
+        &state,
+        &ctx,
+        caller,
+        &super::DEVICES,
         StatusCode::CREATED,
-        None,
-    ))
+        move |conn, caller| {
+            let exists: i64 = devices::table
+                .filter(devices::id.eq(&id))
+                .count()
+                .get_result(conn)?;
+            if exists > 0 {
+                return Err(ApiError::conflict(
+                    "/data/id",
+                    "A device with this id already exists.",
+                ));
+            }
+            token_taken(conn, &caller.user_id, &token, &id)?;
+            diesel::insert_into(devices::table)
+                .values((
+                    devices::id.eq(&id),
+                    devices::user_id.eq(&caller.user_id),
+                    devices::device_type.eq(device_type.as_str()),
+                    devices::sub_type.eq(sub_type.map(DeviceSubType::as_str)),
+                    devices::token.eq(&token),
+                    devices::enabled.eq(enabled),
+                    devices::created_at.eq(caller.now),
+                    devices::updated_at.eq(caller.now),
+                ))
+                .execute(conn)?;
+            let mut changes = Changes::default();
+            changes.set("device_type", Value::Null, device_type.as_str());
+            changes.set("sub_type", Value::Null, sub_type.map(|s| s.as_str()));
+            changes.set("enabled", Value::Null, enabled);
+            audit::record_by(
+                conn,
+                caller,
+                &caller.account_id,
+                "device.created",
+                ("device", &id),
+                changes,
+            )?;
+            Ok(Written::id(id))
+        },
+    )
+    .await
 }
 
 /// `PATCH /devices/{id}`: the owner only.
@@ -336,44 +315,47 @@ pub async fn update(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let query = parse_query(&req, &ctx, &super::DEVICES, false)?;
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
     let changes = parse_device(&input, false)?;
-    let (graph, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let current =
-                    super::engine::find::<DeviceResource>(conn, &single_scope(&caller), &id)?;
-                policy::authorize(policy::device::edit(&caller, &current.user_id), "edit")?;
-                input
-                    .check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
-                if let Some(token) = &changes.token {
-                    token_taken(conn, &current.user_id, token, &id)?;
-                }
-                let device_type = changes
-                    .device_type
-                    .map_or(current.device_type.clone(), |d| d.as_str().to_owned());
-                let sub_type = match changes.sub_type {
-                    Some(s) => s.map(|s| s.as_str().to_owned()),
-                    None => current.sub_type.clone(),
-                };
-                let token = changes
-                    .token
-                    .clone()
-                    .unwrap_or_else(|| current.token.clone());
-                let enabled = changes.enabled.unwrap_or(current.enabled);
-                let mut audit_changes = Changes::default();
-                audit_changes.set(
-                    "device_type",
-                    current.device_type.as_str(),
-                    device_type.as_str(),
-                );
-                audit_changes.set("sub_type", current.sub_type.clone(), sub_type.clone());
-                audit_changes.set("enabled", current.enabled, enabled);
-                if audit_changes.is_empty() && token == current.token {
-                    return Ok(());
-                }
+    change_and_show(
+        &req,
+        &state,
+        &ctx,
+        caller,
+        &super::DEVICES,
+        StatusCode::OK,
+        move |conn, caller| {
+            let current = super::engine::find::<DeviceResource>(conn, &single_scope(caller), &id)?;
+            policy::authorize(policy::device::edit(caller, &current.user_id), "edit")?;
+            input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
+            if let Some(token) = &changes.token {
+                token_taken(conn, &current.user_id, token, &id)?;
+            }
+            let device_type = changes
+                .device_type
+                .map_or(current.device_type.clone(), |d| d.as_str().to_owned());
+            let sub_type = match changes.sub_type {
+                Some(s) => s.map(|s| s.as_str().to_owned()),
+                None => current.sub_type.clone(),
+            };
+            let token = changes
+                .token
+                .clone()
+                .unwrap_or_else(|| current.token.clone());
+            let enabled = changes.enabled.unwrap_or(current.enabled);
+            let mut audit_changes = Changes::default();
+            audit_changes.set(
+                "device_type",
+                current.device_type.as_str(),
+                device_type.as_str(),
+            );
+            audit_changes.set("sub_type", current.sub_type.clone(), sub_type.clone());
+            audit_changes.set("enabled", current.enabled, enabled);
+            // The push token is the device's secret: its change is recorded, its value never.
+            if token != current.token {
+                audit_changes.set("token", "[previous]", "[new]");
+            }
+            if !audit_changes.is_empty() {
                 diesel::update(devices::table.find(&id))
                     .set((
                         devices::device_type.eq(&device_type),
@@ -383,26 +365,19 @@ pub async fn update(
                         devices::updated_at.eq(caller.now),
                     ))
                     .execute(conn)?;
-                // The push token is a secret of the device: its change is recorded, its value never.
-                if token != current.token {
-                    audit_changes.set("token", "[changed]", "[changed]");
-                }
-                record(conn, &caller, "device.updated", &id, audit_changes)
-            })?;
-            Ok((
-                load_one(conn, &caller, &super::DEVICES, &id, &query)?,
-                query,
-            ))
-        })
-        .await?;
-    Ok(single_response(
-        &req,
-        &query,
-        &graph,
-        0,
-        StatusCode::OK,
-        None,
-    ))
+                audit::record_by(
+                    conn,
+                    caller,
+                    &caller.account_id,
+                    "device.updated",
+                    ("device", &id),
+                    audit_changes,
+                )?;
+            }
+            Ok(Written::id(id))
+        },
+    )
+    .await
 }
 
 /// `DELETE /devices/{id}`: the owner only.
@@ -413,17 +388,18 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let current =
-                    super::engine::find::<DeviceResource>(conn, &single_scope(&caller), &id)?;
-                policy::authorize(policy::device::edit(&caller, &current.user_id), "delete")?;
-                diesel::delete(devices::table.find(&id)).execute(conn)?;
-                record(conn, &caller, "device.deleted", &id, Changes::default())
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    change_only(&state, &ctx, caller, move |conn, caller| {
+        let current = super::engine::find::<DeviceResource>(conn, &single_scope(caller), &id)?;
+        policy::authorize(policy::device::edit(caller, &current.user_id), "delete")?;
+        diesel::delete(devices::table.find(&id)).execute(conn)?;
+        audit::record_by(
+            conn,
+            caller,
+            &caller.account_id,
+            "device.deleted",
+            ("device", &id),
+            Changes::default(),
+        )
+    })
+    .await
 }

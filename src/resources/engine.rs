@@ -335,32 +335,35 @@ fn apply_filter<R: Resource>(q: &mut SqlBuilder, clause: &FilterClause) -> ApiRe
             }
         }
         FilterSql::ColumnIgnoringCase(column) => {
-            let lowered: Vec<String> = text_values(clause)
+            let folded: Vec<String> = text_values(clause)
                 .iter()
                 .map(|v| v.to_lowercase())
                 .collect();
             q.sql(" AND ")
-                .in_list(&format!("lower({column})"), &lowered);
+                .in_list(&format!("casefold({column})"), &folded);
         }
         FilterSql::Contains(columns) => {
-            let needle = text_values(clause).join(",").to_lowercase();
-            let pattern = format!(
-                "%{}%",
-                needle
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            // Any needle (comma = OR) in any of the columns, ignoring case.
             q.sql(" AND (");
-            for (i, column) in columns.iter().enumerate() {
-                if i > 0 {
-                    q.sql(" OR ");
+            for (i, needle) in text_values(clause).iter().enumerate() {
+                let pattern = format!(
+                    "%{}%",
+                    needle
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                );
+                for (j, column) in columns.iter().enumerate() {
+                    if i > 0 || j > 0 {
+                        q.sql(" OR ");
+                    }
+                    q.sql("casefold(")
+                        .sql(column)
+                        .sql(") LIKE ")
+                        .bind(pattern.clone())
+                        .sql(" ESCAPE '\\'");
                 }
-                q.sql("lower(")
-                    .sql(column)
-                    .sql(") LIKE ")
-                    .bind(pattern.clone())
-                    .sql(" ESCAPE '\\'");
             }
             q.sql(")");
         }

@@ -14,6 +14,7 @@ pub mod team;
 pub mod team_membership;
 pub mod user;
 pub mod user_lifecycle;
+pub mod write;
 
 use engine::{DynResource, Engine};
 

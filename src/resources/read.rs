@@ -303,11 +303,18 @@ pub fn single_response(
     let base = base_url(req);
     let node = &graph.nodes[index];
     let self_url = document::resource_url(&base, node.object.schema(), node.object.id());
+    // A read's document comes from the URL that was requested (`/me` included); a
+    // write's from the resource it wrote.
+    let document_self = if req.method() == actix_web::http::Method::GET {
+        self_link(req, &base)
+    } else {
+        self_url.clone()
+    };
     let options = DocumentOptions {
         base: &base,
         fields: &query.fields,
         include_given: query.include_given,
-        links: vec![("self", Some(self_url.clone()))],
+        links: vec![("self", Some(document_self))],
         meta,
     };
     let body = document::write_document(graph, &Primary::One(index), &options);

@@ -158,10 +158,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::engine::Discarded;
-use super::read::{load_one, parse_query, single_response, single_scope};
+use super::read::single_scope;
+use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::DbConnection;
 use crate::domain::{Description, TeamName};
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
@@ -197,6 +198,7 @@ fn check_name_free(
     if taken > 0 { Err(name_taken()) } else { Ok(()) }
 }
 
+/// A unique violation that slipped past `check_name_free` (a concurrent write).
 fn map_unique(e: diesel::result::Error) -> ApiError {
     if crate::db::is_unique_violation(&e) {
         if e.to_string().contains("name") {
@@ -251,25 +253,11 @@ fn parse_team(
     Ok((name, description))
 }
 
-fn record(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    action: &str,
-    id: &str,
-    changes: Changes,
-) -> ApiResult<()> {
-    audit::record(
-        conn,
-        audit::Event {
-            account_id: &caller.account_id,
-            actor_id: Some(&caller.user_id),
-            action,
-            target_type: "team",
-            target_id: id,
-            changes: changes.into_map(),
-            at: caller.now,
-        },
-    )
+/// The caller's live team with this id, for a change.
+fn find_live(conn: &mut DbConnection, caller: &Caller, id: &str) -> ApiResult<TeamRow> {
+    let mut scope = single_scope(caller);
+    scope.discarded = Discarded::Exclude;
+    super::engine::find::<TeamResource>(conn, &scope, id)
 }
 
 /// `POST /teams`: account admins.
@@ -282,9 +270,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     policy::authorize(policy::team::create(&caller), "create teams in")?;
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    let query = parse_query(&req, &ctx, &super::TEAMS, false)?;
-    let (name, description) = parse_team(&input, true)?;
-    let Some(name) = name else {
+    let (Some(name), description) = parse_team(&input, true)? else {
         return Err(ApiError::internal("name checked above"));
     };
     let description = description.flatten();
@@ -292,52 +278,55 @@ pub async fn create(
         .id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let (graph, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let exists: i64 = teams::table
-                    .filter(teams::id.eq(&id))
-                    .count()
-                    .get_result(conn)?;
-                if exists > 0 {
-                    return Err(ApiError::conflict(
-                        "/data/id",
-                        "A team with this id already exists.",
-                    ));
-                }
-                check_name_free(conn, &caller.account_id, &name, &id)?;
-                diesel::insert_into(teams::table)
-                    .values((
-                        teams::id.eq(&id),
-                        teams::account_id.eq(&caller.account_id),
-                        teams::name.eq(name.as_str()),
-                        teams::description.eq(description.as_ref().map(Description::as_str)),
-                        teams::created_at.eq(caller.now),
-                        teams::updated_at.eq(caller.now),
-                    ))
-                    .execute(conn)
-                    .map_err(map_unique)?;
-                let mut changes = Changes::default();
-                changes.set("name", Value::Null, name.as_str());
-                changes.set(
-                    "description",
-                    Value::Null,
-                    description.as_ref().map(|d| d.as_str().to_owned()),
-                );
-                record(conn, &caller, "team.created", &id, changes)
-            })?;
-            Ok((load_one(conn, &caller, &super::TEAMS, &id, &query)?, query))
-        })
-        .await?;
-    Ok(single_response(
+    change_and_show(
         &req,
-        &query,
-        &graph,
-        0,
+        &state,
+        &ctx,
+        caller,
+        &super::TEAMS,
         StatusCode::CREATED,
-        None,
-    ))
+        move |conn, caller| {
+            let exists: i64 = teams::table
+                .filter(teams::id.eq(&id))
+                .count()
+                .get_result(conn)?;
+            if exists > 0 {
+                return Err(ApiError::conflict(
+                    "/data/id",
+                    "A team with this id already exists.",
+                ));
+            }
+            check_name_free(conn, &caller.account_id, &name, &id)?;
+            diesel::insert_into(teams::table)
+                .values((
+                    teams::id.eq(&id),
+                    teams::account_id.eq(&caller.account_id),
+                    teams::name.eq(name.as_str()),
+                    teams::description.eq(description.as_ref().map(Description::as_str)),
+                    teams::created_at.eq(caller.now),
+                    teams::updated_at.eq(caller.now),
+                ))
+                .execute(conn)
+                .map_err(map_unique)?;
+            let mut changes = Changes::default();
+            changes.set("name", Value::Null, name.as_str());
+            changes.set(
+                "description",
+                Value::Null,
+                description.as_ref().map(|d| d.as_str().to_owned()),
+            );
+            audit::record_by(
+                conn,
+                caller,
+                &caller.account_id,
+                "team.created",
+                ("team", &id),
+                changes,
+            )?;
+            Ok(Written::id(id))
+        },
+    )
+    .await
 }
 
 /// `PATCH /teams/{id}`: account admins and the team's maintainers.
@@ -350,40 +339,35 @@ pub async fn update(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let query = parse_query(&req, &ctx, &super::TEAMS, false)?;
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
     let (name, description) = parse_team(&input, false)?;
-    let (graph, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let mut scope = single_scope(&caller);
-                scope.discarded = Discarded::Exclude;
-                let current = super::engine::find::<TeamResource>(conn, &scope, &id)?;
-                policy::authorize(
-                    policy::team::edit(&caller, current.caller_maintains),
-                    "edit",
-                )?;
-                input
-                    .check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
-                if let Some(name) = &name {
-                    check_name_free(conn, &current.account_id, name, &id)?;
-                }
-                let new_name = name.map_or(current.name.clone(), TeamName::into_inner);
-                let new_description = match description {
-                    Some(d) => d.map(Description::into_inner),
-                    None => current.description.clone(),
-                };
-                let mut changes = Changes::default();
-                changes.set("name", current.name.as_str(), new_name.as_str());
-                changes.set(
-                    "description",
-                    current.description.clone(),
-                    new_description.clone(),
-                );
-                if changes.is_empty() {
-                    return Ok(());
-                }
+    change_and_show(
+        &req,
+        &state,
+        &ctx,
+        caller,
+        &super::TEAMS,
+        StatusCode::OK,
+        move |conn, caller| {
+            let current = find_live(conn, caller, &id)?;
+            policy::authorize(policy::team::edit(caller, current.caller_maintains), "edit")?;
+            input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
+            if let Some(name) = &name {
+                check_name_free(conn, &current.account_id, name, &id)?;
+            }
+            let new_name = name.map_or(current.name.clone(), TeamName::into_inner);
+            let new_description = match description {
+                Some(d) => d.map(Description::into_inner),
+                None => current.description.clone(),
+            };
+            let mut changes = Changes::default();
+            changes.set("name", current.name.as_str(), new_name.as_str());
+            changes.set(
+                "description",
+                current.description.clone(),
+                new_description.clone(),
+            );
+            if !changes.is_empty() {
                 diesel::update(teams::table.find(&id))
                     .set((
                         teams::name.eq(&new_name),
@@ -392,19 +376,19 @@ pub async fn update(
                     ))
                     .execute(conn)
                     .map_err(map_unique)?;
-                record(conn, &caller, "team.updated", &id, changes)
-            })?;
-            Ok((load_one(conn, &caller, &super::TEAMS, &id, &query)?, query))
-        })
-        .await?;
-    Ok(single_response(
-        &req,
-        &query,
-        &graph,
-        0,
-        StatusCode::OK,
-        None,
-    ))
+                audit::record_by(
+                    conn,
+                    caller,
+                    &current.account_id,
+                    "team.updated",
+                    ("team", &id),
+                    changes,
+                )?;
+            }
+            Ok(Written::id(id))
+        },
+    )
+    .await
 }
 
 /// `DELETE /teams/{id}`: account admins; a soft delete (its memberships disappear with it).
@@ -415,23 +399,23 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let mut scope = single_scope(&caller);
-                scope.discarded = Discarded::Exclude;
-                let current = super::engine::find::<TeamResource>(conn, &scope, &id)?;
-                policy::authorize(policy::team::delete(&caller), "delete")?;
-                diesel::update(teams::table.find(&current.id))
-                    .set((
-                        teams::discarded_at.eq(caller.now),
-                        teams::updated_at.eq(caller.now),
-                    ))
-                    .execute(conn)?;
-                record(conn, &caller, "team.deleted", &id, Changes::default())
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    change_only(&state, &ctx, caller, move |conn, caller| {
+        let current = find_live(conn, caller, &id)?;
+        policy::authorize(policy::team::delete(caller), "delete")?;
+        diesel::update(teams::table.find(&current.id))
+            .set((
+                teams::discarded_at.eq(caller.now),
+                teams::updated_at.eq(caller.now),
+            ))
+            .execute(conn)?;
+        audit::record_by(
+            conn,
+            caller,
+            &current.account_id,
+            "team.deleted",
+            ("team", &id),
+            Changes::default(),
+        )
+    })
+    .await
 }

@@ -139,11 +139,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::read::{load_one, parse_query, single_response, single_scope};
+use super::read::single_scope;
+use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
+use crate::db::DbConnection;
 use crate::db::schema::{account_memberships, teams, users};
-use crate::db::{DbConnection, write_transaction};
 use crate::jsonapi::error::{ApiError, ApiResult, ErrorSource};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
@@ -189,26 +190,8 @@ fn in_account(conn: &mut DbConnection, account_id: &str, user_id: &str) -> ApiRe
     Ok(found > 0)
 }
 
-fn record(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    account_id: &str,
-    action: &str,
-    id: &str,
-    changes: Changes,
-) -> ApiResult<()> {
-    audit::record(
-        conn,
-        audit::Event {
-            account_id,
-            actor_id: Some(&caller.user_id),
-            action,
-            target_type: "team_membership",
-            target_id: id,
-            changes: changes.into_map(),
-            at: caller.now,
-        },
-    )
+fn audit_target(id: &str) -> (&'static str, &str) {
+    ("team_membership", id)
 }
 
 /// Checks that the caller may manage the team's members and that the user belongs to
@@ -277,12 +260,12 @@ fn add_member(
     changes.set("role", Value::Null, role.as_str());
     changes.set("team", Value::Null, team_id);
     changes.set("user", Value::Null, user_id);
-    record(
+    audit::record_by(
         conn,
         caller,
         account_id,
         "team_membership.created",
-        &id,
+        audit_target(&id),
         changes,
     )?;
     Ok(Some(id))
@@ -306,12 +289,12 @@ fn remove_member(
         diesel::delete(team_memberships::table.find(&id)).execute(conn)?;
         let mut changes = Changes::default();
         changes.set("role", role, Value::Null);
-        record(
+        audit::record_by(
             conn,
             caller,
             account_id,
             "team_membership.deleted",
-            &id,
+            audit_target(&id),
             changes,
         )?;
     }
@@ -340,7 +323,6 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    let query = parse_query(&req, &ctx, &super::TEAM_MEMBERSHIPS, false)?;
     let role = parse_role(&input)?.unwrap_or(TeamRole::Member);
     let Patch::Value(user_id) = input.to_one_id("user", "user")? else {
         return Err(ApiError::validation(
@@ -358,57 +340,57 @@ pub async fn create(
         .id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let (graph, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let account_id = authorize_pair(
-                    conn,
-                    &caller,
-                    &team_id,
-                    &user_id,
-                    ("/data/relationships/team", "/data/relationships/user"),
-                )?;
-                let exists: i64 = team_memberships::table
-                    .filter(team_memberships::id.eq(&id))
-                    .count()
-                    .get_result(conn)?;
-                if exists > 0 {
-                    return Err(ApiError::conflict(
-                        "/data/id",
-                        "A team membership with this id already exists.",
-                    ));
-                }
-                match add_member(
-                    conn,
-                    &caller,
-                    &account_id,
-                    &team_id,
-                    &user_id,
-                    role,
-                    Some(id.clone()),
-                )? {
-                    Some(_) => Ok(()),
-                    None => Err(ApiError::taken(
-                        "/data/relationships/user",
-                        "This user is already a member of the team.",
-                    )),
-                }
-            })?;
-            Ok((
-                load_one(conn, &caller, &super::TEAM_MEMBERSHIPS, &id, &query)?,
-                query,
-            ))
-        })
-        .await?;
-    Ok(single_response(
+    change_and_show(
         &req,
-        &query,
-        &graph,
-        0,
+        &state,
+        &ctx,
+        caller,
+        &super::TEAM_MEMBERSHIPS,
         StatusCode::CREATED,
-        None,
-    ))
+        move |conn, caller| {
+            let account_id = authorize_pair(
+                conn,
+                caller,
+                &team_id,
+                &user_id,
+                ("/data/relationships/team", "/data/relationships/user"),
+            )?;
+            let exists: i64 = team_memberships::table
+                .filter(team_memberships::id.eq(&id))
+                .count()
+                .get_result(conn)?;
+            if exists > 0 {
+                return Err(ApiError::conflict(
+                    "/data/id",
+                    "A team membership with this id already exists.",
+                ));
+            }
+            match add_member(
+                conn,
+                caller,
+                &account_id,
+                &team_id,
+                &user_id,
+                role,
+                Some(id.clone()),
+            )? {
+                Some(_) => Ok(Written::id(id)),
+                None => Err(ApiError::taken(
+                    "/data/relationships/user",
+                    "This user is already a member of the team.",
+                )),
+            }
+        },
+    )
+    .await
+}
+
+/// The account of a team (for audit events).
+fn team_account(conn: &mut DbConnection, team_id: &str) -> ApiResult<String> {
+    Ok(teams::table
+        .find(team_id)
+        .select(teams::account_id)
+        .first(conn)?)
 }
 
 /// `PATCH /team_memberships/{id}`: changes the role.
@@ -421,62 +403,46 @@ pub async fn update(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let query = parse_query(&req, &ctx, &super::TEAM_MEMBERSHIPS, false)?;
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
     let role = parse_role(&input)?;
-    let (graph, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let current = super::engine::find::<TeamMembershipResource>(
-                    conn,
-                    &single_scope(&caller),
-                    &id,
-                )?;
-                policy::authorize(
-                    policy::team_membership::edit(&caller, current.caller_maintains),
-                    "change",
-                )?;
-                input
-                    .check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
-                let Some(new) = role.filter(|r| r.as_str() != current.role) else {
-                    return Ok(());
-                };
+    change_and_show(
+        &req,
+        &state,
+        &ctx,
+        caller,
+        &super::TEAM_MEMBERSHIPS,
+        StatusCode::OK,
+        move |conn, caller| {
+            let current =
+                super::engine::find::<TeamMembershipResource>(conn, &single_scope(caller), &id)?;
+            policy::authorize(
+                policy::team_membership::edit(caller, current.caller_maintains),
+                "change",
+            )?;
+            input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
+            if let Some(new) = role.filter(|r| r.as_str() != current.role) {
                 diesel::update(team_memberships::table.find(&id))
                     .set((
                         team_memberships::role.eq(new.as_str()),
                         team_memberships::updated_at.eq(caller.now),
                     ))
                     .execute(conn)?;
-                let account_id: String = teams::table
-                    .find(&current.team_id)
-                    .select(teams::account_id)
-                    .first(conn)?;
+                let account_id = team_account(conn, &current.team_id)?;
                 let mut changes = Changes::default();
                 changes.set("role", current.role.as_str(), new.as_str());
-                record(
+                audit::record_by(
                     conn,
-                    &caller,
+                    caller,
                     &account_id,
                     "team_membership.updated",
-                    &id,
+                    audit_target(&id),
                     changes,
-                )
-            })?;
-            Ok((
-                load_one(conn, &caller, &super::TEAM_MEMBERSHIPS, &id, &query)?,
-                query,
-            ))
-        })
-        .await?;
-    Ok(single_response(
-        &req,
-        &query,
-        &graph,
-        0,
-        StatusCode::OK,
-        None,
-    ))
+                )?;
+            }
+            Ok(Written::id(id))
+        },
+    )
+    .await
 }
 
 /// `DELETE /team_memberships/{id}`.
@@ -487,34 +453,23 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let current = super::engine::find::<TeamMembershipResource>(
-                    conn,
-                    &single_scope(&caller),
-                    &id,
-                )?;
-                policy::authorize(
-                    policy::team_membership::edit(&caller, current.caller_maintains),
-                    "remove",
-                )?;
-                let account_id: String = teams::table
-                    .find(&current.team_id)
-                    .select(teams::account_id)
-                    .first(conn)?;
-                remove_member(
-                    conn,
-                    &caller,
-                    &account_id,
-                    &current.team_id,
-                    &current.user_id,
-                )
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    change_only(&state, &ctx, caller, move |conn, caller| {
+        let current =
+            super::engine::find::<TeamMembershipResource>(conn, &single_scope(caller), &id)?;
+        policy::authorize(
+            policy::team_membership::edit(caller, current.caller_maintains),
+            "remove",
+        )?;
+        let account_id = team_account(conn, &current.team_id)?;
+        remove_member(
+            conn,
+            caller,
+            &account_id,
+            &current.team_id,
+            &current.user_id,
+        )
+    })
+    .await
 }
 
 /// How a relationship request changes the set.
@@ -568,95 +523,87 @@ pub async fn change_relationship(
     };
     let target_type = if side == Side::User { "team" } else { "user" };
     let wanted: Vec<String> = parse_identifiers(body.0, target_type, true)?;
-    state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                // The owner must be visible; each member is then checked pair by pair.
-                match side {
-                    Side::User => {
-                        super::engine::find::<super::user::UserResource>(
-                            conn,
-                            &super::engine::Scope::live(&caller),
-                            &owner_id,
-                        )?;
-                    }
-                    Side::Team => {
-                        super::engine::find::<super::team::TeamResource>(
-                            conn,
-                            &super::engine::Scope::live(&caller),
-                            &owner_id,
-                        )?;
-                    }
+    change_only(&state, &ctx, caller, move |conn, caller| {
+        // The owner must be visible; each member is then checked pair by pair.
+        match side {
+            Side::User => {
+                super::engine::find::<super::user::UserResource>(
+                    conn,
+                    &super::engine::Scope::live(caller),
+                    &owner_id,
+                )?;
+            }
+            Side::Team => {
+                super::engine::find::<super::team::TeamResource>(
+                    conn,
+                    &super::engine::Scope::live(caller),
+                    &owner_id,
+                )?;
+            }
+        }
+        let pair = |other: &str| -> (String, String) {
+            match side {
+                Side::User => (other.to_owned(), owner_id.clone()),
+                Side::Team => (owner_id.clone(), other.to_owned()),
+            }
+        };
+        let current: BTreeSet<String> = match side {
+            Side::User => team_memberships::table
+                .inner_join(teams::table.on(teams::id.eq(team_memberships::team_id)))
+                .filter(team_memberships::user_id.eq(&owner_id))
+                .filter(teams::discarded_at.is_null())
+                .filter(teams::account_id.eq(&caller.account_id))
+                .select(team_memberships::team_id)
+                .load::<String>(conn)?,
+            Side::Team => team_memberships::table
+                .filter(team_memberships::team_id.eq(&owner_id))
+                .select(team_memberships::user_id)
+                .load::<String>(conn)?,
+        }
+        .into_iter()
+        .collect();
+        let wanted_set: BTreeSet<String> = wanted.iter().cloned().collect();
+        let (to_add, to_remove): (Vec<&String>, Vec<&String>) = match change {
+            SetChange::Add => (wanted_set.iter().collect(), Vec::new()),
+            SetChange::Remove => (Vec::new(), wanted_set.iter().collect()),
+            SetChange::Replace => (
+                wanted_set.difference(&current).collect(),
+                current.difference(&wanted_set).collect(),
+            ),
+        };
+        let position = |other: &String| wanted.iter().position(|w| w == other).unwrap_or(0);
+        for other in to_add {
+            let pointer = format!("/data/{}", position(other));
+            let (team_id, user_id) = pair(other);
+            let account_id =
+                authorize_pair(conn, caller, &team_id, &user_id, (&pointer, &pointer))?;
+            add_member(
+                conn,
+                caller,
+                &account_id,
+                &team_id,
+                &user_id,
+                TeamRole::Member,
+                None,
+            )?;
+        }
+        for other in to_remove {
+            let (team_id, user_id) = pair(other);
+            let pointer = format!("/data/{}", position(other));
+            let Some((account_id, maintains)) = visible_team(conn, caller, &team_id)? else {
+                if change == SetChange::Remove {
+                    // Already gone from the caller's view: nothing to remove.
+                    continue;
                 }
-                let pair = |other: &str| -> (String, String) {
-                    match side {
-                        Side::User => (other.to_owned(), owner_id.clone()),
-                        Side::Team => (owner_id.clone(), other.to_owned()),
-                    }
-                };
-                let current: BTreeSet<String> = match side {
-                    Side::User => team_memberships::table
-                        .inner_join(teams::table.on(teams::id.eq(team_memberships::team_id)))
-                        .filter(team_memberships::user_id.eq(&owner_id))
-                        .filter(teams::discarded_at.is_null())
-                        .filter(teams::account_id.eq(&caller.account_id))
-                        .select(team_memberships::team_id)
-                        .load::<String>(conn)?,
-                    Side::Team => team_memberships::table
-                        .filter(team_memberships::team_id.eq(&owner_id))
-                        .select(team_memberships::user_id)
-                        .load::<String>(conn)?,
-                }
-                .into_iter()
-                .collect();
-                let wanted_set: BTreeSet<String> = wanted.iter().cloned().collect();
-                let (to_add, to_remove): (Vec<&String>, Vec<&String>) = match change {
-                    SetChange::Add => (wanted_set.iter().collect(), Vec::new()),
-                    SetChange::Remove => (Vec::new(), wanted_set.iter().collect()),
-                    SetChange::Replace => (
-                        wanted_set.difference(&current).collect(),
-                        current.difference(&wanted_set).collect(),
-                    ),
-                };
-                let position = |other: &String| wanted.iter().position(|w| w == other).unwrap_or(0);
-                for other in to_add {
-                    let pointer = format!("/data/{}", position(other));
-                    let (team_id, user_id) = pair(other);
-                    let account_id =
-                        authorize_pair(conn, &caller, &team_id, &user_id, (&pointer, &pointer))?;
-                    add_member(
-                        conn,
-                        &caller,
-                        &account_id,
-                        &team_id,
-                        &user_id,
-                        TeamRole::Member,
-                        None,
-                    )?;
-                }
-                for other in to_remove {
-                    let (team_id, user_id) = pair(other);
-                    let pointer = format!("/data/{}", position(other));
-                    let Some((account_id, maintains)) = visible_team(conn, &caller, &team_id)?
-                    else {
-                        if change == SetChange::Remove {
-                            // Already gone from the caller's view: nothing to remove.
-                            continue;
-                        }
-                        return Err(
-                            ApiError::not_found().with_source(ErrorSource::Pointer(pointer))
-                        );
-                    };
-                    policy::authorize(
-                        policy::team::manage_members(&caller, maintains),
-                        "manage the members of",
-                    )?;
-                    remove_member(conn, &caller, &account_id, &team_id, &user_id)?;
-                }
-                Ok(())
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+                return Err(ApiError::not_found().with_source(ErrorSource::Pointer(pointer)));
+            };
+            policy::authorize(
+                policy::team::manage_members(caller, maintains),
+                "manage the members of",
+            )?;
+            remove_member(conn, caller, &account_id, &team_id, &user_id)?;
+        }
+        Ok(())
+    })
+    .await
 }

@@ -269,12 +269,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
 use super::engine::{self, Discarded};
-use super::read::{self, into_graph, parse_query, single_response, single_scope};
+use super::read::{self, single_scope};
+use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::auth::{password, random_secret};
 use crate::db::schema::{account_memberships, invitations};
-use crate::db::{DbConnection, is_unique_violation, write_transaction};
+use crate::db::{DbConnection, is_unique_violation};
 use crate::domain::{Avatar, Email, Identifier, Name, Password, Preferences, Timezone};
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
@@ -487,7 +488,6 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     policy::authorize(policy::user::create(&caller), "create users in")?;
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    let query = parse_query(&req, &ctx, &super::USERS, false)?;
     let changes = parse_changes(&input, true)?;
     let role = match input.meta.get("role") {
         None | Some(Value::Null) => AccountRole::Member,
@@ -523,142 +523,133 @@ pub async fn create(
         .id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let (graph, index, meta, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            let now = caller.now;
-            let meta = write_transaction(conn, |conn| {
-                let exists: i64 = users::table
-                    .filter(users::id.eq(&id))
-                    .count()
-                    .get_result(conn)?;
-                if exists > 0 {
-                    return Err(ApiError::conflict(
-                        "/data/id",
-                        "A user with this id already exists.",
-                    ));
-                }
-                let email = changes.email.clone().flatten();
-                let identifier = changes.identifier.clone().flatten();
-                check_unique(
-                    conn,
-                    &caller.account_id,
-                    &id,
-                    email.as_ref(),
-                    identifier.as_ref(),
-                )?;
-                let status = if password_hash.is_some() {
-                    UserStatus::Active
-                } else {
-                    UserStatus::Created
-                };
-                let name = changes
-                    .name
-                    .clone()
-                    .map(Name::into_inner)
-                    .unwrap_or_default();
-                let timezone = changes.timezone.unwrap_or_default();
-                let preferences = changes.preferences.clone().unwrap_or_default();
-                let avatar = changes.avatar.clone().flatten();
-                diesel::insert_into(users::table)
-                    .values((
-                        users::id.eq(&id),
-                        users::account_id.eq(&caller.account_id),
-                        users::name.eq(&name),
-                        users::email.eq(email.as_ref().map(Email::as_str)),
-                        users::identifier.eq(identifier.as_ref().map(Identifier::as_str)),
-                        users::status.eq(status.as_str()),
-                        users::avatar.eq(avatar.as_ref().map(Avatar::as_str)),
-                        users::timezone.eq(timezone.as_str()),
-                        users::preferences.eq(preferences.as_str()),
-                        users::password_hash.eq(password_hash.as_deref()),
-                        users::created_at.eq(now),
-                        users::updated_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .map_err(unique_error)?;
-                diesel::insert_into(account_memberships::table)
-                    .values((
-                        account_memberships::id.eq(uuid::Uuid::now_v7().to_string()),
-                        account_memberships::account_id.eq(&caller.account_id),
-                        account_memberships::user_id.eq(&id),
-                        account_memberships::role.eq(role.as_str()),
-                        account_memberships::created_at.eq(now),
-                        account_memberships::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                let mut audit_changes = Changes::default();
-                audit_changes.set("name", Value::Null, name.as_str());
-                audit_changes.set("email", Value::Null, opt_str(email.as_ref()));
-                audit_changes.set("identifier", Value::Null, opt_str(identifier.as_ref()));
-                audit_changes.set("status", Value::Null, status.as_str());
-                audit_changes.set("avatar", Value::Null, opt_str(avatar.as_ref()));
-                audit_changes.set("timezone", Value::Null, timezone.as_str());
-                audit_changes.set("preferences", Value::Null, preferences.to_value());
-                audit::record(
-                    conn,
-                    audit::Event {
-                        account_id: &caller.account_id,
-                        actor_id: Some(&caller.user_id),
-                        action: "user.created",
-                        target_type: "user",
-                        target_id: &id,
-                        changes: audit_changes.into_map(),
-                        at: now,
-                    },
-                )?;
-                if !invite {
-                    return Ok(None);
-                }
-                diesel::update(users::table.find(&id))
-                    .set(users::status.eq(UserStatus::Invited.as_str()))
-                    .execute(conn)?;
-                let meta = issue_invitation(conn, &id, &caller.account_id, &caller.user_id, now)?;
-                audit::record(
-                    conn,
-                    audit::Event {
-                        account_id: &caller.account_id,
-                        actor_id: Some(&caller.user_id),
-                        action: "user.invited",
-                        target_type: "user",
-                        target_id: &id,
-                        changes: {
-                            let mut c = Changes::default();
-                            c.set(
-                                "status",
-                                UserStatus::Created.as_str(),
-                                UserStatus::Invited.as_str(),
-                            );
-                            c.into_map()
-                        },
-                        at: now,
-                    },
-                )?;
-                Ok(Some(meta))
-            })?;
-            let node = super::USERS.find_node(conn, &single_scope(&caller), &id)?;
-            let (graph, primary) = into_graph(conn, &caller, vec![node], &query)?;
-            Ok((graph, primary[0], meta, query))
-        })
-        .await?;
-    Ok(single_response(
+    change_and_show(
         &req,
-        &query,
-        &graph,
-        index,
+        &state,
+        &ctx,
+        caller,
+        &super::USERS,
         StatusCode::CREATED,
-        meta,
-    ))
+        move |conn, caller| {
+            let now = caller.now;
+            let exists: i64 = users::table
+                .filter(users::id.eq(&id))
+                .count()
+                .get_result(conn)?;
+            if exists > 0 {
+                return Err(ApiError::conflict(
+                    "/data/id",
+                    "A user with this id already exists.",
+                ));
+            }
+            let email = changes.email.clone().flatten();
+            let identifier = changes.identifier.clone().flatten();
+            check_unique(
+                conn,
+                &caller.account_id,
+                &id,
+                email.as_ref(),
+                identifier.as_ref(),
+            )?;
+            let status = if password_hash.is_some() {
+                UserStatus::Active
+            } else {
+                UserStatus::Created
+            };
+            let name = changes
+                .name
+                .clone()
+                .map(Name::into_inner)
+                .unwrap_or_default();
+            let timezone = changes.timezone.unwrap_or_default();
+            let preferences = changes.preferences.clone().unwrap_or_default();
+            let avatar = changes.avatar.clone().flatten();
+            diesel::insert_into(users::table)
+                .values((
+                    users::id.eq(&id),
+                    users::account_id.eq(&caller.account_id),
+                    users::name.eq(&name),
+                    users::email.eq(email.as_ref().map(Email::as_str)),
+                    users::identifier.eq(identifier.as_ref().map(Identifier::as_str)),
+                    users::status.eq(status.as_str()),
+                    users::avatar.eq(avatar.as_ref().map(Avatar::as_str)),
+                    users::timezone.eq(timezone.as_str()),
+                    users::preferences.eq(preferences.as_str()),
+                    users::password_hash.eq(password_hash.as_deref()),
+                    users::created_at.eq(now),
+                    users::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .map_err(unique_error)?;
+            diesel::insert_into(account_memberships::table)
+                .values((
+                    account_memberships::id.eq(uuid::Uuid::now_v7().to_string()),
+                    account_memberships::account_id.eq(&caller.account_id),
+                    account_memberships::user_id.eq(&id),
+                    account_memberships::role.eq(role.as_str()),
+                    account_memberships::created_at.eq(now),
+                    account_memberships::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            let mut created = Changes::default();
+            created.set("name", Value::Null, name.as_str());
+            created.set("email", Value::Null, opt_str(email.as_ref()));
+            created.set("identifier", Value::Null, opt_str(identifier.as_ref()));
+            created.set("status", Value::Null, status.as_str());
+            created.set("avatar", Value::Null, opt_str(avatar.as_ref()));
+            created.set("timezone", Value::Null, timezone.as_str());
+            created.set("preferences", Value::Null, preferences.to_value());
+            audit::record_by(
+                conn,
+                caller,
+                &caller.account_id,
+                "user.created",
+                ("user", &id),
+                created,
+            )?;
+            if !invite {
+                return Ok(Written::id(id));
+            }
+            diesel::update(users::table.find(&id))
+                .set(users::status.eq(UserStatus::Invited.as_str()))
+                .execute(conn)?;
+            let meta = issue_invitation(conn, &id, &caller.account_id, &caller.user_id, now)?;
+            let mut invited = Changes::default();
+            invited.set(
+                "status",
+                UserStatus::Created.as_str(),
+                UserStatus::Invited.as_str(),
+            );
+            audit::record_by(
+                conn,
+                caller,
+                &caller.account_id,
+                "user.invited",
+                ("user", &id),
+                invited,
+            )?;
+            Ok(Written {
+                id,
+                meta: Some(meta),
+            })
+        },
+    )
+    .await
 }
-
-use super::engine::DynResource;
 
 /// The current attributes of a user, as the API shows them (for read-only checks).
 fn shown_attributes(row: &UserRow) -> Map<String, Value> {
     crate::jsonapi::document::attributes_of(row)
 }
 
-/// `PATCH /users/{id}`.
+/// The caller's live user with this id, for a change.
+fn find_live(conn: &mut DbConnection, caller: &Caller, id: &str) -> ApiResult<UserRow> {
+    let mut scope = single_scope(caller);
+    scope.discarded = Discarded::Exclude;
+    engine::find::<UserResource>(conn, &scope, id)
+}
+
+/// `PATCH /users/{id}`: absent attributes stay as they are.
 pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -668,80 +659,77 @@ pub async fn update(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let query = parse_query(&req, &ctx, &super::USERS, false)?;
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
     let changes = parse_changes(&input, false)?;
-    let (graph, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            let now = caller.now;
-            write_transaction(conn, |conn| {
-                let mut scope = single_scope(&caller);
-                scope.discarded = Discarded::Exclude;
-                let current = engine::find::<UserResource>(conn, &scope, &id)?;
-                policy::user::decide(&caller, policy::user::Action::Edit, &current.facts())
-                    .enforce("edit")?;
-                input.check_read_only(&SCHEMA, &shown_attributes(&current))?;
-                let email = changes
-                    .email
-                    .clone()
-                    .unwrap_or_else(|| current.email.as_deref().and_then(|e| Email::parse(e).ok()));
-                let identifier = changes.identifier.clone().unwrap_or_else(|| {
-                    current
-                        .identifier
-                        .as_deref()
-                        .and_then(|i| Identifier::parse(i).ok())
-                });
-                check_unique(
-                    conn,
-                    &current.account_id,
-                    &id,
-                    changes.email.as_ref().and(email.as_ref()),
-                    changes.identifier.as_ref().and(identifier.as_ref()),
-                )?;
-                let mut audit_changes = Changes::default();
-                let name = changes
-                    .name
-                    .clone()
-                    .map_or(current.name.clone(), Name::into_inner);
-                audit_changes.set("name", current.name.as_str(), name.as_str());
-                let email_text = email.as_ref().map(|e| e.as_str().to_owned());
-                audit_changes.set(
-                    "email",
-                    opt_str(current.email.as_ref()),
-                    opt_str(email_text.as_ref()),
-                );
-                let identifier_text = identifier.as_ref().map(|i| i.as_str().to_owned());
-                audit_changes.set(
-                    "identifier",
-                    opt_str(current.identifier.as_ref()),
-                    opt_str(identifier_text.as_ref()),
-                );
-                let avatar = match &changes.avatar {
-                    Some(a) => a.as_ref().map(|a| a.as_str().to_owned()),
-                    None => current.avatar.clone(),
-                };
-                audit_changes.set(
-                    "avatar",
-                    opt_str(current.avatar.as_ref()),
-                    opt_str(avatar.as_ref()),
-                );
-                let timezone = changes
-                    .timezone
-                    .map_or(current.timezone.clone(), |t| t.as_str().to_owned());
-                audit_changes.set("timezone", current.timezone.as_str(), timezone.as_str());
-                let preferences = changes
-                    .preferences
-                    .clone()
-                    .map_or(current.preferences.clone(), Preferences::into_inner);
-                let old_preferences: Value =
-                    serde_json::from_str(&current.preferences).unwrap_or(Value::Null);
-                let new_preferences: Value =
-                    serde_json::from_str(&preferences).unwrap_or(Value::Null);
-                audit_changes.set("preferences", old_preferences, new_preferences);
-                if audit_changes.is_empty() {
-                    return Ok(());
-                }
+    change_and_show(
+        &req,
+        &state,
+        &ctx,
+        caller,
+        &super::USERS,
+        StatusCode::OK,
+        move |conn, caller| {
+            let current = find_live(conn, caller, &id)?;
+            policy::user::decide(caller, policy::user::Action::Edit, &current.facts())
+                .enforce("edit")?;
+            input.check_read_only(&SCHEMA, &shown_attributes(&current))?;
+            let email = changes
+                .email
+                .clone()
+                .unwrap_or_else(|| current.email.as_deref().and_then(|e| Email::parse(e).ok()));
+            let identifier = changes.identifier.clone().unwrap_or_else(|| {
+                current
+                    .identifier
+                    .as_deref()
+                    .and_then(|i| Identifier::parse(i).ok())
+            });
+            check_unique(
+                conn,
+                &current.account_id,
+                &id,
+                changes.email.as_ref().and(email.as_ref()),
+                changes.identifier.as_ref().and(identifier.as_ref()),
+            )?;
+            let mut audit_changes = Changes::default();
+            let name = changes
+                .name
+                .clone()
+                .map_or(current.name.clone(), Name::into_inner);
+            audit_changes.set("name", current.name.as_str(), name.as_str());
+            let email_text = email.as_ref().map(|e| e.as_str().to_owned());
+            audit_changes.set(
+                "email",
+                opt_str(current.email.as_ref()),
+                opt_str(email_text.as_ref()),
+            );
+            let identifier_text = identifier.as_ref().map(|i| i.as_str().to_owned());
+            audit_changes.set(
+                "identifier",
+                opt_str(current.identifier.as_ref()),
+                opt_str(identifier_text.as_ref()),
+            );
+            let avatar = match &changes.avatar {
+                Some(a) => a.as_ref().map(|a| a.as_str().to_owned()),
+                None => current.avatar.clone(),
+            };
+            audit_changes.set(
+                "avatar",
+                opt_str(current.avatar.as_ref()),
+                opt_str(avatar.as_ref()),
+            );
+            let timezone = changes
+                .timezone
+                .map_or(current.timezone.clone(), |t| t.as_str().to_owned());
+            audit_changes.set("timezone", current.timezone.as_str(), timezone.as_str());
+            let preferences = changes
+                .preferences
+                .clone()
+                .map_or(current.preferences.clone(), Preferences::into_inner);
+            let old_preferences: Value =
+                serde_json::from_str(&current.preferences).unwrap_or(Value::Null);
+            let new_preferences: Value = serde_json::from_str(&preferences).unwrap_or(Value::Null);
+            audit_changes.set("preferences", old_preferences, new_preferences);
+            if !audit_changes.is_empty() {
                 diesel::update(users::table.find(&id))
                     .set((
                         users::name.eq(&name),
@@ -750,36 +738,23 @@ pub async fn update(
                         users::avatar.eq(avatar.as_deref()),
                         users::timezone.eq(&timezone),
                         users::preferences.eq(&preferences),
-                        users::updated_at.eq(now),
+                        users::updated_at.eq(caller.now),
                     ))
                     .execute(conn)
                     .map_err(unique_error)?;
-                audit::record(
+                audit::record_by(
                     conn,
-                    audit::Event {
-                        account_id: &caller.account_id,
-                        actor_id: Some(&caller.user_id),
-                        action: "user.updated",
-                        target_type: "user",
-                        target_id: &id,
-                        changes: audit_changes.into_map(),
-                        at: now,
-                    },
-                )
-            })?;
-            let node = super::USERS.find_node(conn, &single_scope(&caller), &id)?;
-            let (graph, _) = into_graph(conn, &caller, vec![node], &query)?;
-            Ok((graph, query))
-        })
-        .await?;
-    Ok(single_response(
-        &req,
-        &query,
-        &graph,
-        0,
-        StatusCode::OK,
-        None,
-    ))
+                    caller,
+                    &caller.account_id,
+                    "user.updated",
+                    ("user", &id),
+                    audit_changes,
+                )?;
+            }
+            Ok(Written::id(id))
+        },
+    )
+    .await
 }
 
 /// `DELETE /users/{id}`: a soft delete that ends the user's sessions.
@@ -790,50 +765,38 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let mut scope = single_scope(&caller);
-                scope.discarded = Discarded::Exclude;
-                let current = engine::find::<UserResource>(conn, &scope, &id)?;
-                policy::user::decide(&caller, policy::user::Action::Delete, &current.facts())
-                    .enforce("delete")?;
-                if current.role() == Some(AccountRole::Owner) {
-                    super::user_lifecycle::ensure_not_last_owner(conn, &caller.account_id, &id)?;
-                }
-                let now = caller.now;
-                diesel::update(users::table.find(&id))
-                    .set((
-                        users::status.eq(UserStatus::Deleted.as_str()),
-                        users::previous_status.eq(&current.status),
-                        users::discarded_at.eq(now),
-                        users::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                end_all_sessions(conn, &id, now)?;
-                let mut audit_changes = Changes::default();
-                audit_changes.set(
-                    "status",
-                    current.status.as_str(),
-                    UserStatus::Deleted.as_str(),
-                );
-                audit::record(
-                    conn,
-                    audit::Event {
-                        account_id: &caller.account_id,
-                        actor_id: Some(&caller.user_id),
-                        action: "user.deleted",
-                        target_type: "user",
-                        target_id: &id,
-                        changes: audit_changes.into_map(),
-                        at: now,
-                    },
-                )
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    change_only(&state, &ctx, caller, move |conn, caller| {
+        let current = find_live(conn, caller, &id)?;
+        policy::user::decide(caller, policy::user::Action::Delete, &current.facts())
+            .enforce("delete")?;
+        if current.role() == Some(AccountRole::Owner) {
+            super::account_membership::ensure_other_owner(conn, &caller.account_id, &id)?;
+        }
+        diesel::update(users::table.find(&id))
+            .set((
+                users::status.eq(UserStatus::Deleted.as_str()),
+                users::previous_status.eq(&current.status),
+                users::discarded_at.eq(caller.now),
+                users::updated_at.eq(caller.now),
+            ))
+            .execute(conn)?;
+        end_all_sessions(conn, &id, caller.now)?;
+        let mut changes = Changes::default();
+        changes.set(
+            "status",
+            current.status.as_str(),
+            UserStatus::Deleted.as_str(),
+        );
+        audit::record_by(
+            conn,
+            caller,
+            &caller.account_id,
+            "user.deleted",
+            ("user", &id),
+            changes,
+        )
+    })
+    .await
 }
 
 /// `GET /me`: the caller as a user resource.

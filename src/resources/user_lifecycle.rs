@@ -9,44 +9,23 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::engine::{self, DynResource};
-use super::read::{into_graph, parse_query, single_response, single_scope};
+use super::account_membership::ensure_other_owner;
+use super::engine;
+use super::read::single_scope;
 use super::session::end_all_sessions;
 use super::user::{UserResource, UserRow, issue_invitation};
+use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::auth::{Caller, password};
-use crate::db::schema::{account_memberships, invitations, users};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::DbConnection;
+use crate::db::schema::{invitations, users};
 use crate::domain::{AccountRole, Password, UserStatus};
-use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode};
+use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{Patch, Problems, ResourceInput, attribute_pointer};
 use crate::jsonapi::schema::{Attribute, ResourceSchema};
 use crate::policy::user::{Action, decide};
-
-/// 409 `last_owner` when `user_id` is the only owner of the caller's account.
-pub fn ensure_not_last_owner(
-    conn: &mut DbConnection,
-    account_id: &str,
-    user_id: &str,
-) -> ApiResult<()> {
-    let owners: Vec<String> = account_memberships::table
-        .inner_join(users::table.on(users::id.eq(account_memberships::user_id)))
-        .filter(account_memberships::account_id.eq(account_id))
-        .filter(account_memberships::role.eq(AccountRole::Owner.as_str()))
-        .filter(users::discarded_at.is_null())
-        .filter(users::status.eq(UserStatus::Active.as_str()))
-        .select(account_memberships::user_id)
-        .load(conn)?;
-    if owners.len() == 1 && owners[0] == user_id {
-        return Err(ApiError::new(
-            ErrorCode::LastOwner,
-            "This is the account's last active owner; make another owner first.",
-        ));
-    }
-    Ok(())
-}
 
 fn set_status(
     conn: &mut DbConnection,
@@ -111,7 +90,7 @@ fn perform(
         }
         Action::Deactivate => {
             if user.role() == Some(AccountRole::Owner) {
-                ensure_not_last_owner(conn, &caller.account_id, &user.id)?;
+                ensure_other_owner(conn, &caller.account_id, &user.id)?;
             }
             set_status(conn, user, UserStatus::Deactivated, None, now)?;
             end_all_sessions(conn, &user.id, now)?;
@@ -171,17 +150,13 @@ fn perform(
     };
     let mut changes = Changes::default();
     changes.set("status", before.as_str(), after.as_str());
-    audit::record(
+    audit::record_by(
         conn,
-        audit::Event {
-            account_id: &caller.account_id,
-            actor_id: Some(&caller.user_id),
-            action: event,
-            target_type: "user",
-            target_id: &user.id,
-            changes: changes.into_map(),
-            at: now,
-        },
+        caller,
+        &caller.account_id,
+        event,
+        ("user", &user.id),
+        changes,
     )?;
     Ok(meta)
 }
@@ -198,28 +173,21 @@ pub async fn action(
     let action = Action::parse(&name)
         .filter(|a| !matches!(a, Action::Edit | Action::Delete | Action::ChangePassword))
         .ok_or_else(ApiError::not_found)?;
-    let query = parse_query(&req, &ctx, &super::USERS, false)?;
-    let (graph, meta, query) = state
-        .db
-        .run(&ctx.db, move |conn| {
-            let meta = write_transaction(conn, |conn| {
-                let user = engine::find::<UserResource>(conn, &single_scope(&caller), &id)?;
-                decide(&caller, action, &user.facts()).enforce(action.name())?;
-                perform(conn, &caller, action, &user)
-            })?;
-            let node = super::USERS.find_node(conn, &single_scope(&caller), &id)?;
-            let (graph, _) = into_graph(conn, &caller, vec![node], &query)?;
-            Ok((graph, meta, query))
-        })
-        .await?;
-    Ok(single_response(
+    change_and_show(
         &req,
-        &query,
-        &graph,
-        0,
+        &state,
+        &ctx,
+        caller,
+        &super::USERS,
         StatusCode::OK,
-        meta,
-    ))
+        move |conn, caller| {
+            let user = engine::find::<UserResource>(conn, &single_scope(caller), &id)?;
+            decide(caller, action, &user.facts()).enforce(action.name())?;
+            let meta = perform(conn, caller, action, &user)?;
+            Ok(Written { id, meta })
+        },
+    )
+    .await
 }
 
 /// The request document of `POST /users/{id}/password`.
@@ -332,32 +300,25 @@ pub async fn change_password(
     .await
     .map_err(ApiError::internal)??;
 
-    state
-        .db
-        .run(&ctx.db, move |conn| {
-            write_transaction(conn, |conn| {
-                let now = caller.now;
-                let user = engine::find::<UserResource>(conn, &single_scope(&caller), &id)?;
-                decide(&caller, Action::ChangePassword, &user.facts())
-                    .enforce("change the password of")?;
-                diesel::update(users::table.find(&user.id))
-                    .set((users::password_hash.eq(&hash), users::updated_at.eq(now)))
-                    .execute(conn)?;
-                end_all_sessions(conn, &user.id, now)?;
-                audit::record(
-                    conn,
-                    audit::Event {
-                        account_id: &caller.account_id,
-                        actor_id: Some(&caller.user_id),
-                        action: "user.password_changed",
-                        target_type: "user",
-                        target_id: &user.id,
-                        changes: serde_json::Map::new(),
-                        at: now,
-                    },
-                )
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    change_only(&state, &ctx, caller, move |conn, caller| {
+        // Decided again: the user may have changed while the hash was computed.
+        let user = engine::find::<UserResource>(conn, &single_scope(caller), &id)?;
+        decide(caller, Action::ChangePassword, &user.facts()).enforce("change the password of")?;
+        diesel::update(users::table.find(&user.id))
+            .set((
+                users::password_hash.eq(&hash),
+                users::updated_at.eq(caller.now),
+            ))
+            .execute(conn)?;
+        end_all_sessions(conn, &user.id, caller.now)?;
+        audit::record_by(
+            conn,
+            caller,
+            &caller.account_id,
+            "user.password_changed",
+            ("user", &user.id),
+            Changes::default(),
+        )
+    })
+    .await
 }
