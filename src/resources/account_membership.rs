@@ -256,6 +256,35 @@ pub async fn create(
                     "This user is already a member of the account.",
                 ));
             }
+            // A guest's email and identifier must be free among the account's users too.
+            let (email, identifier): (Option<String>, Option<String>) = users::table
+                .find(&user_id)
+                .select((users::email, users::identifier))
+                .first(conn)?;
+            super::user::check_unique(
+                conn,
+                std::slice::from_ref(&account_id),
+                &user_id,
+                email
+                    .as_deref()
+                    .and_then(|e| crate::domain::Email::parse(e).ok())
+                    .as_ref(),
+                identifier
+                    .as_deref()
+                    .and_then(|i| crate::domain::Identifier::parse(i).ok())
+                    .as_ref(),
+            )
+            .map_err(|e| {
+                let detail = e
+                    .errors
+                    .first()
+                    .map(|o| o.detail.clone())
+                    .unwrap_or_default();
+                ApiError::taken(
+                    "/data/relationships/user",
+                    format!("{detail} (the user's email or identifier)"),
+                )
+            })?;
             diesel::insert_into(account_memberships::table)
                 .values((
                     account_memberships::id.eq(&id),

@@ -370,19 +370,34 @@ fn parse_changes(input: &ResourceInput, creating: bool) -> ApiResult<UserChanges
     Ok(changes)
 }
 
-/// 409 `taken` when another live user of the account has this email or identifier.
+/// The accounts a user belongs to (home and guest): where its email and identifier must
+/// be unique.
+pub fn accounts_of(conn: &mut DbConnection, user_id: &str) -> ApiResult<Vec<String>> {
+    Ok(account_memberships::table
+        .filter(account_memberships::user_id.eq(user_id))
+        .select(account_memberships::account_id)
+        .load(conn)?)
+}
+
+/// 409 `taken` when another live user of any of `accounts` — a home user or a guest —
+/// has this email (ignoring case) or identifier.
 pub fn check_unique(
     conn: &mut DbConnection,
-    account_id: &str,
+    accounts: &[String],
     except_id: &str,
     email: Option<&Email>,
     identifier: Option<&Identifier>,
 ) -> ApiResult<()> {
-    if let Some(email) = email {
-        let taken: i64 = users::table
-            .filter(users::account_id.eq(account_id))
+    let others = || {
+        users::table
+            .inner_join(account_memberships::table.on(account_memberships::user_id.eq(users::id)))
+            .filter(account_memberships::account_id.eq_any(accounts.to_vec()))
             .filter(users::discarded_at.is_null())
-            .filter(users::id.ne(except_id))
+            .filter(users::id.ne(except_id.to_owned()))
+            .into_boxed()
+    };
+    if let Some(email) = email {
+        let taken: i64 = others()
             .filter(
                 diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = lower(")
                     .bind::<diesel::sql_types::Text, _>(email.as_str().to_owned())
@@ -398,11 +413,8 @@ pub fn check_unique(
         }
     }
     if let Some(identifier) = identifier {
-        let taken: i64 = users::table
-            .filter(users::account_id.eq(account_id))
-            .filter(users::discarded_at.is_null())
-            .filter(users::id.ne(except_id))
-            .filter(users::identifier.eq(identifier.as_str()))
+        let taken: i64 = others()
+            .filter(users::identifier.eq(identifier.as_str().to_owned()))
             .count()
             .get_result(conn)?;
         if taken > 0 {
@@ -546,7 +558,7 @@ pub async fn create(
             let identifier = changes.identifier.clone().flatten();
             check_unique(
                 conn,
-                &caller.account_id,
+                std::slice::from_ref(&caller.account_id),
                 &id,
                 email.as_ref(),
                 identifier.as_ref(),
@@ -683,9 +695,10 @@ pub async fn update(
                     .as_deref()
                     .and_then(|i| Identifier::parse(i).ok())
             });
+            let accounts = accounts_of(conn, &id)?;
             check_unique(
                 conn,
-                &current.account_id,
+                &accounts,
                 &id,
                 changes.email.as_ref().and(email.as_ref()),
                 changes.identifier.as_ref().and(identifier.as_ref()),

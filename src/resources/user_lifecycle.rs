@@ -117,9 +117,10 @@ fn perform(
         }
         Action::Restore => {
             // The email (or identifier) may have been given to another user meanwhile.
+            let accounts = super::user::accounts_of(conn, &user.id)?;
             super::user::check_unique(
                 conn,
-                &user.account_id,
+                &accounts,
                 &user.id,
                 user.email
                     .as_deref()

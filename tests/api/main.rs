@@ -1,0 +1,13 @@
+//! Black-box tests of the HTTP API: a real server per test on `127.0.0.1:0`, talked to
+//! over HTTP, with a fresh database per test — SQLite by default, PostgreSQL when
+//! `ROSTER_TEST_DATABASE_URL` is set (see `helpers.rs`).
+
+mod auth;
+mod helpers;
+mod protocol;
+mod queries;
+mod query;
+mod readable;
+mod snapshots;
+mod tenancy;
+mod users;

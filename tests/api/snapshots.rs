@@ -1,0 +1,157 @@
+//! Whole-document snapshots of the wire format (insta). Ids are numbered by first
+//! appearance, timestamps in the contract's format, tokens and cursors are redacted, and
+//! links are rebased on `http://roster.test`: the same `.snap` must hold on SQLite and
+//! PostgreSQL.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+macro_rules! assert_document {
+    ($name:expr, $app:expr, $resp:expr) => {
+        insta::assert_json_snapshot!($name, normalize(&$resp.body, $app.port), {
+            ".data.attributes.token" => "[token]",
+        })
+    };
+}
+
+async fn acme_with_team(app: &TestApp) -> (Owner, String) {
+    let owner = app.owner().await;
+    let ada = app
+        .create_user(
+            &owner.token,
+            json!({"name": "Ada Lovelace", "email": "ada@acme.test", "identifier": "emp-1",
+                   "avatar": "ada.png", "timezone": "Europe/London",
+                   "preferences": {"theme": "dark", "digest": {"daily": true}}}),
+            Value::Null,
+        )
+        .await;
+    let team = app.insert_team(&owner.account_id, "Platform");
+    app.add_to_team(&team, &ada, "maintainer");
+    app.add_to_team(&team, &owner.user_id, "member");
+    (owner, ada)
+}
+
+#[tokio::test]
+async fn snapshot_of_a_user() {
+    let app = spawn_app().await;
+    let (owner, ada) = acme_with_team(&app).await;
+    let resp = app.get(&format!("/users/{ada}"), &owner.token).await;
+    resp.assert_status(200);
+    assert_document!("user", app, resp);
+}
+
+#[tokio::test]
+async fn snapshot_of_a_users_page_with_account_and_teams() {
+    let app = spawn_app().await;
+    let (owner, _) = acme_with_team(&app).await;
+    app.create_user(
+        &owner.token,
+        json!({"name": "Grace Hopper", "email": "grace@acme.test"}),
+        json!({"invite": true}),
+    )
+    .await;
+    let resp = app
+        .get("/users?include=account,teams&page[size]=2", &owner.token)
+        .await;
+    resp.assert_status(200);
+    assert_document!("users_page_with_account_and_teams", app, resp);
+}
+
+#[tokio::test]
+async fn snapshot_of_a_cursor_page() {
+    let app = spawn_app().await;
+    let (owner, _) = acme_with_team(&app).await;
+    app.create_user(&owner.token, json!({"name": "Grace Hopper"}), Value::Null)
+        .await;
+    let first = app
+        .get_cursor(
+            "/users?sort=name&page[size]=2&fields[user]=name",
+            &owner.token,
+        )
+        .await;
+    let next = first.body["links"]["next"].as_str().unwrap();
+    let resp = app.get(next, &owner.token).await;
+    resp.assert_status(200);
+    assert_document!("users_cursor_page", app, resp);
+}
+
+#[tokio::test]
+async fn snapshot_of_a_created_session() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let resp = app.try_sign_in("acme", &owner.email, OWNER_PASSWORD).await;
+    resp.assert_status(201);
+    assert_document!("session_created", app, resp);
+}
+
+#[tokio::test]
+async fn snapshot_of_a_created_invited_user() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let resp = app
+        .try_create_user(
+            &owner.token,
+            json!({"name": "Ivy Invited", "email": "ivy@acme.test"}),
+            json!({"invite": true, "role": "admin"}),
+        )
+        .await;
+    resp.assert_status(201);
+    assert_document!("user_created_invited", app, resp);
+}
+
+#[tokio::test]
+async fn snapshots_of_error_documents() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+
+    let unsupported = app
+        .request(
+            Method::POST,
+            "/users",
+            Some(&owner.token),
+            &[("content-type", "application/json")],
+            Some(br#"{"data":{"type":"user","attributes":{"name":"X"}}}"#.to_vec()),
+        )
+        .await;
+    unsupported.assert_status(415);
+    assert_document!("error_415", app, unsupported);
+
+    let include = app
+        .get("/users?include=teams.users.teams.users", &owner.token)
+        .await;
+    include.assert_status(400);
+    assert_document!("error_400_include", app, include);
+
+    let invalid = app
+        .try_create_user(
+            &owner.token,
+            json!({"name": "", "email": "not-an-email", "avatar": "../x",
+                   "timezone": "Mars/Base", "preferences": "dark"}),
+            Value::Null,
+        )
+        .await;
+    invalid.assert_status(422);
+    assert_document!("error_422", app, invalid);
+
+    let missing = app
+        .get("/users/0190b2c4-0000-7000-8000-000000000000", &owner.token)
+        .await;
+    missing.assert_status(404);
+    assert_document!("error_404", app, missing);
+
+    let unauthorized = app.get_with("/users", None, &[]).await;
+    unauthorized.assert_status(401);
+    assert_document!("error_401", app, unauthorized);
+
+    let credentials = app
+        .try_sign_in("acme", &owner.email, "wrong-password")
+        .await;
+    credentials.assert_status(401);
+    assert_document!("error_401_invalid_credentials", app, credentials);
+
+    let too_big = app.get("/users?page[size]=101", &owner.token).await;
+    too_big.assert_status(400);
+    assert_document!("error_400_page_size", app, too_big);
+}
