@@ -709,7 +709,7 @@ pub trait DynResource: Sync {
     fn load_linked(
         &self,
         conn: &mut DbConnection,
-        caller: &Caller,
+        scope: &Scope<'_>,
         link: Link,
         owner_ids: &[String],
     ) -> ApiResult<Vec<(String, Node)>>;
@@ -767,7 +767,7 @@ where
     fn load_linked(
         &self,
         conn: &mut DbConnection,
-        caller: &Caller,
+        scope: &Scope<'_>,
         link: Link,
         owner_ids: &[String],
     ) -> ApiResult<Vec<(String, Node)>> {
@@ -775,7 +775,13 @@ where
             return Ok(Vec::new());
         }
         let backend = conn.backend();
-        let scope = Scope::live(caller);
+        let caller = scope.caller;
+        // Included resources are always live, whatever the primary data's scope.
+        let scope = Scope {
+            caller,
+            account_id: scope.account_id.clone(),
+            discarded: Discarded::Exclude,
+        };
         let filters = where_clause::<R>(backend, &scope, None, None)?;
         let mut q = SqlBuilder::new(backend);
         q.sql("SELECT ").sql(R::COLUMNS);
@@ -886,7 +892,7 @@ pub type Lookup = fn(&str) -> Option<&'static dyn DynResource>;
 /// query per relationship at each level.
 pub fn include(
     conn: &mut DbConnection,
-    caller: &Caller,
+    scope: &Scope<'_>,
     lookup: Lookup,
     graph: &mut Graph,
     parents: &[usize],
@@ -932,7 +938,7 @@ pub fn include(
                 .map(|&p| graph.nodes[p].object.id().to_owned())
                 .collect(),
         };
-        let loaded = target.load_linked(conn, caller, link, &owner_ids)?;
+        let loaded = target.load_linked(conn, scope, link, &owner_ids)?;
 
         let by_id: HashMap<String, usize> = parents
             .iter()
@@ -956,7 +962,7 @@ pub fn include(
                 graph.nodes[p].link(relationship.name, Some(&target_id));
             }
         }
-        include(conn, caller, lookup, graph, &children, subtree)?;
+        include(conn, scope, lookup, graph, &children, subtree)?;
     }
     Ok(())
 }

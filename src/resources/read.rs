@@ -271,7 +271,7 @@ pub async fn collection_of(
             let (scope, restriction) = collection_scope(&caller, &query)?;
             let mut page = resource.page(conn, &scope, &query, restriction.as_ref())?;
             let (graph, primary) =
-                into_graph(conn, &caller, std::mem::take(&mut page.rows), &query)?;
+                into_graph(conn, &scope, std::mem::take(&mut page.rows), &query)?;
             Ok((graph, primary, page, query))
         })
         .await?;
@@ -279,15 +279,16 @@ pub async fn collection_of(
 }
 
 /// Puts primary nodes into a graph and loads the includes below them.
+/// Includes are seen through `scope` (its account), always without soft-deleted rows.
 pub fn into_graph(
     conn: &mut crate::db::DbConnection,
-    caller: &Caller,
+    scope: &Scope<'_>,
     nodes: Vec<Node>,
     query: &Query,
 ) -> ApiResult<(Graph, Vec<usize>)> {
     let mut graph = Graph::default();
     let primary: Vec<usize> = nodes.into_iter().map(|n| graph.insert(n)).collect();
-    engine::include(conn, caller, lookup, &mut graph, &primary, &query.include)?;
+    engine::include(conn, scope, lookup, &mut graph, &primary, &query.include)?;
     Ok((graph, primary))
 }
 
@@ -353,7 +354,7 @@ pub async fn single_of(
         .db
         .run(&ctx.db, move |conn| {
             let node = resource.find_node(conn, &single_scope(&caller), &id)?;
-            let (graph, _) = into_graph(conn, &caller, vec![node], &query)?;
+            let (graph, _) = into_graph(conn, &single_scope(&caller), vec![node], &query)?;
             Ok((graph, query))
         })
         .await?;
@@ -412,7 +413,7 @@ pub async fn related(
                 }
                 let mut page = target.page(conn, &scope, &query, Some(&restriction))?;
                 let (graph, primary) =
-                    into_graph(conn, &caller, std::mem::take(&mut page.rows), &query)?;
+                    into_graph(conn, &scope, std::mem::take(&mut page.rows), &query)?;
                 Ok((graph, Some(primary), Some(page), query))
             } else {
                 let mut scope = Scope::live(&caller);
@@ -421,7 +422,7 @@ pub async fn related(
                 }
                 let mut one = target.page(conn, &scope, &query, Some(&restriction))?;
                 let (graph, primary) =
-                    into_graph(conn, &caller, std::mem::take(&mut one.rows), &query)?;
+                    into_graph(conn, &scope, std::mem::take(&mut one.rows), &query)?;
                 Ok((graph, Some(primary), None, query))
             }
         })
@@ -513,5 +514,5 @@ pub fn load_one(
     query: &Query,
 ) -> ApiResult<Graph> {
     let node = resource.find_node(conn, &single_scope(caller), id)?;
-    Ok(into_graph(conn, caller, vec![node], query)?.0)
+    Ok(into_graph(conn, &single_scope(caller), vec![node], query)?.0)
 }
