@@ -1,0 +1,616 @@
+#!/usr/bin/env bash
+# Load benchmark for roster. See bench/README.md.
+#
+#   bench/run.sh            the standard run: 10k seeded users, five URLs at 32 connections
+#   bench/run.sh cursor     the cursor-pagination phase: 1M users, cursor page 1 vs page 400
+#   bench/run.sh all        both
+#
+# Environment (all optional):
+#   ROSTER_BIN           use this binary instead of `cargo build --release`
+#   BENCH_SECONDS        seconds per URL (10)          BENCH_WARMUP      warm-up seconds (2)
+#   BENCH_CONNECTIONS    wrk connections (32)          BENCH_THREADS     wrk threads (2)
+#   BENCH_DATABASE_URL   postgres://…/db: benchmark PostgreSQL instead of SQLite; the script
+#                        creates (and drops) scratch databases on that server with psql
+#   BENCH_CURSOR_USERS   users seeded for the cursor phase (1000000)
+#   BENCH_CURSOR_PAGE    which cursor page to compare with page 1 (400)
+#   BENCH_STRICT=1       exit 1 when a target in the checks is missed (not only on errors)
+#   BENCH_KEEP=1         keep the temp dir (databases, server logs) after the run
+#   BENCH_BUILD_RETRIES  retry a failing release build N times, 60 s apart (0)
+set -Eeuo pipefail
+
+MODE="${1:-standard}"
+case "$MODE" in
+  standard | cursor | all) ;;
+  -h | --help | help) sed -n '2,19p' "$0"; exit 0 ;;
+  *) echo "usage: bench/run.sh [standard|cursor|all]" >&2; exit 2 ;;
+esac
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RESULTS_DIR="$ROOT/bench/results"
+SECONDS_PER_URL="${BENCH_SECONDS:-10}"
+WARMUP="${BENCH_WARMUP:-2}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+THREADS="${BENCH_THREADS:-2}"
+CURSOR_USERS="${BENCH_CURSOR_USERS:-1000000}"
+CURSOR_PAGE="${BENCH_CURSOR_PAGE:-400}"
+JWT_SECRET="roster-benchmark-secret-0123456789abcdef"   # >= 32 bytes
+CURSOR_PROFILE='https://jsonapi.org/profiles/ethanresnick/cursor-pagination'
+
+# Reference figures (req/s) of the hand-written actix + SQLite server; the target is 70%.
+# /users/{id} and /teams…include=users: the issue; the 25-user pages: STACK-NOTES.md.
+declare -A REFERENCE=(
+  [user]=28000
+  [users_page]=5500
+  [users_include]=3300
+  [teams_include]=900
+)
+
+# --- state the exit trap cleans up --------------------------------------------------------
+TMP=""
+SERVER_PID=""
+SERVER_LOG=""
+PG_DATABASES=()
+FAILURES=()      # hard failures: non-2xx, socket errors, server died → exit 1
+MISSES=()        # missed targets → a warning (exit 1 with BENCH_STRICT=1)
+REPORT=""        # the markdown written to stdout (as it goes) and to results/latest.md
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+server_log_tail() {
+  if [ -n "$SERVER_LOG" ] && [ -s "$SERVER_LOG" ]; then
+    echo "---- last 40 lines of the server log ($SERVER_LOG) ----" >&2
+    tail -n 40 "$SERVER_LOG" >&2
+    echo "---- end of server log ----" >&2
+  fi
+}
+
+die() {
+  echo >&2
+  echo "bench: ERROR: $*" >&2
+  server_log_tail
+  exit 1
+}
+
+on_err() {
+  local rc=$? line=$1
+  # In a subshell ($(…)) leave the message to the main shell.
+  [ "$BASHPID" = "$$" ] || exit "$rc"
+  echo >&2
+  echo "bench: ERROR: command failed (exit $rc) at bench/run.sh line $line: $BASH_COMMAND" >&2
+  server_log_tail
+  exit "$rc"
+}
+trap 'on_err $LINENO' ERR
+
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+
+cleanup() {
+  local rc=$?
+  trap - ERR
+  stop_server
+  if [ "$rc" != 0 ] && [ -n "$SERVER_LOG" ] && [ -f "$SERVER_LOG" ] && [ -d "$RESULTS_DIR" ]; then
+    cp "$SERVER_LOG" "$RESULTS_DIR/failed-server.log" 2>/dev/null \
+      && echo "bench: the server log is kept in bench/results/failed-server.log" >&2
+  fi
+  local db
+  for db in "${PG_DATABASES[@]+"${PG_DATABASES[@]}"}"; do
+    psql "$BENCH_DATABASE_URL" -qAtc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+  if [ -n "$TMP" ] && [ -d "$TMP" ]; then
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+      echo "bench: kept $TMP" >&2
+    else
+      rm -rf "$TMP"
+    fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- tools ---------------------------------------------------------------------------------
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required${2:+ ($2)}"; }
+need curl
+need awk
+if ! command -v wrk >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing wrk from Debian's packages"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+  fi
+  need wrk "apt-get install wrk"
+fi
+if command -v jq >/dev/null 2>&1; then JSON=jq
+elif command -v python3 >/dev/null 2>&1; then JSON=python3
+else die "jq or python3 is required to read JSON responses"
+fi
+
+# jget KEY... : prints the value at that path of the JSON on stdin ("null" when absent).
+jget() {
+  if [ "$JSON" = jq ]; then
+    local filter="" k
+    for k in "$@"; do
+      if [[ "$k" =~ ^[0-9]+$ ]]; then filter+="[$k]"; else filter+="[\"$k\"]"; fi
+    done
+    jq -r ".${filter} // \"null\""
+  else
+    python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    try:
+        v = v[int(k)] if isinstance(v, list) else v.get(k)
+    except (IndexError, ValueError, AttributeError):
+        v = None
+    if v is None:
+        break
+print("null" if v is None else v)' "$@"
+  fi
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# report LINE... : print to stdout and keep for results/latest.md
+report() {
+  local line
+  for line in "$@"; do
+    printf '%s\n' "$line"
+    REPORT+="$line"$'\n'
+  done
+}
+
+# --- the binary ----------------------------------------------------------------------------
+build() {
+  if [ -n "${ROSTER_BIN:-}" ]; then
+    [ -x "$ROSTER_BIN" ] || die "ROSTER_BIN=$ROSTER_BIN is not an executable"
+    BIN="$ROSTER_BIN"
+    log "using ROSTER_BIN=$BIN (not building)"
+    return
+  fi
+  need cargo
+  local tries=$((${BENCH_BUILD_RETRIES:-0} + 1)) i
+  for i in $(seq 1 "$tries"); do
+    log "cargo build --release (attempt $i/$tries; ~4 min cold, incremental afterwards)"
+    if (cd "$ROOT" && cargo build --release); then
+      BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/roster"
+      [[ "$BIN" = /* ]] || BIN="$ROOT/$BIN"
+      [ -x "$BIN" ] || die "the build succeeded but $BIN does not exist"
+      return
+    fi
+    [ "$i" -lt "$tries" ] && { log "build failed; retrying in 60 s"; sleep 60; }
+  done
+  die "cargo build --release failed"
+}
+
+# --- databases -------------------------------------------------------------------------------
+# make_database NAME : sets DB_URL to a fresh, empty database
+make_database() {
+  local name="$1"
+  if [ -z "${BENCH_DATABASE_URL:-}" ]; then
+    DB_URL="sqlite://$TMP/$name.db"
+    return
+  fi
+  case "$BENCH_DATABASE_URL" in
+    postgres://* | postgresql://*) ;;
+    *) die "BENCH_DATABASE_URL must be a postgres:// URL (SQLite is the default)" ;;
+  esac
+  need psql "to create scratch databases for BENCH_DATABASE_URL"
+  local db="roster_bench_$$_$name"
+  psql "$BENCH_DATABASE_URL" -v ON_ERROR_STOP=1 -qAtc "CREATE DATABASE \"$db\"" >/dev/null \
+    || die "could not create database $db through BENCH_DATABASE_URL"
+  PG_DATABASES+=("$db")
+  # Swap the database name in the URL (keep any ?query).
+  local base="${BENCH_DATABASE_URL%%\?*}" query=""
+  [ "$base" != "$BENCH_DATABASE_URL" ] && query="?${BENCH_DATABASE_URL#*\?}"
+  local authority="${base#*://}"
+  local scheme="${base%%://*}"
+  authority="${authority%%/*}"
+  DB_URL="$scheme://$authority/$db$query"
+}
+
+redact() { sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#' <<<"$1"; }
+
+# seed URL ARGS... : runs `roster seed`, prints its timing to stderr
+seed() {
+  local url="$1"; shift
+  local out="$TMP/seed-$(date +%s%N).out" err="$TMP/seed-$(date +%s%N).err" start rc=0
+  start=$(now)
+  log "roster seed $* ($(redact "$url"))"
+  if [ -t 2 ]; then
+    # A terminal: let indicatif draw its progress bar.
+    DATABASE_URL="$url" RUST_LOG=warn "$BIN" seed "$@" >"$out" || rc=$?
+  else
+    # Not a terminal (CI, a log file): the bar is hidden, so say something every 10 s.
+    DATABASE_URL="$url" RUST_LOG=warn "$BIN" seed "$@" >"$out" 2>"$err" &
+    local pid=$! t=0
+    while kill -0 "$pid" 2>/dev/null; do
+      sleep 1; t=$((t + 1))
+      if [ $((t % 10)) = 0 ]; then
+        local size=""
+        [ -z "${BENCH_DATABASE_URL:-}" ] && size=", database $(du -sm "$TMP" | cut -f1) MB"
+        log "  still seeding: ${t}s${size}"
+      fi
+    done
+    wait "$pid" || rc=$?
+    [ "$rc" = 0 ] || cat "$err" >&2
+  fi
+  [ "$rc" = 0 ] || die "roster seed failed (exit $rc)"
+  SEED_SECONDS=$(elapsed "$start")
+  grep -q '"first_account_slug"' "$out" || die "roster seed printed no summary: $(cat "$out")"
+  log "seeded in ${SEED_SECONDS}s"
+}
+
+# --- the server ------------------------------------------------------------------------------
+free_port() {
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  else
+    local p
+    for _ in $(seq 1 50); do
+      p=$((20000 + RANDOM % 20000))
+      (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+    done
+    die "no free port found"
+  fi
+}
+
+# start_server URL NAME
+start_server() {
+  local url="$1" name="$2" port
+  port=$(free_port)
+  BASE="http://127.0.0.1:$port"
+  SERVER_LOG="$TMP/server-$name.log"
+  log "starting roster serve on 127.0.0.1:$port (log: $SERVER_LOG)"
+  # A long token lifetime whatever the caller's environment says (ROSTER_WORKERS passes through).
+  DATABASE_URL="$url" ROSTER_BIND="127.0.0.1:$port" ROSTER_JWT_SECRET="$JWT_SECRET" RUST_LOG=warn \
+    ROSTER_TOKEN_TTL=86400 "$BIN" serve >"$SERVER_LOG" 2>&1 &
+  SERVER_PID=$!
+  local i
+  for i in $(seq 1 300); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      local rc=0; wait "$SERVER_PID" || rc=$?; SERVER_PID=""
+      die "roster serve exited (status $rc) before answering /healthz"
+    fi
+    curl -fsS -o /dev/null --max-time 1 "$BASE/healthz" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "roster serve did not answer $BASE/healthz within 30 s"
+}
+
+check_server_alive() {
+  kill -0 "$SERVER_PID" 2>/dev/null || { SERVER_PID=""; die "the server died during the benchmark"; }
+}
+
+# wait_idle : after wrk stops, the server may still be working through requests it had
+# accepted (slow URLs); wait until it uses < 5% of a core, so the next run starts clean.
+wait_idle() {
+  local hz before after i
+  hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+  for i in $(seq 1 240); do
+    before=$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat" 2>/dev/null) || return 0
+    sleep 0.5
+    after=$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat" 2>/dev/null) || return 0
+    [ $((after - before)) -le $((hz / 40)) ] && return 0
+    [ "$i" = 20 ] && log "  waiting for the server to finish requests left over from wrk"
+  done
+  log "  the server is still busy after 2 minutes; going on"
+}
+
+peak_rss_mb() {
+  awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo "?"
+}
+
+sign_in() {
+  local body status
+  body=$(curl -sS -w '\n%{http_code}' -X POST "$BASE/api/v1/sessions" \
+    -H 'Content-Type: application/vnd.api+json' -H 'Accept: application/vnd.api+json' \
+    --data '{"data":{"type":"session","attributes":{"account":"seed-0","email":"user-0@seed-0.test","password":"password-0"}}}')
+  status="${body##*$'\n'}"; body="${body%$'\n'*}"
+  [ "$status" = 201 ] || [ "$status" = 200 ] || die "sign-in answered $status: ${body:0:500}"
+  TOKEN=$(jget data attributes token <<<"$body")
+  [ -n "$TOKEN" ] && [ "$TOKEN" != null ] || die "sign-in returned no data.attributes.token: ${body:0:500}"
+}
+
+# --- one URL -----------------------------------------------------------------------------------
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/)      { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+    else if (v ~ /m$/)  { sub(/m$/, "", v);  printf "%.0f", v * 60000 }
+    else if (v ~ /s$/)  { sub(/s$/, "", v);  printf "%.0f", v * 1000 }
+    else printf "%s", v }'
+}
+
+# expected_queries URL : 2 + one per distinct include path segment (a.b counts a and a.b)
+expected_queries() {
+  local include
+  include=$(sed -nE 's/.*[?&]include=([^&]*).*/\1/p' <<<"$1")
+  awk -v inc="$include" 'BEGIN {
+    n = 0
+    if (inc != "") {
+      k = split(inc, paths, ",")
+      for (i = 1; i <= k; i++) {
+        m = split(paths[i], parts, "."); prefix = ""
+        for (j = 1; j <= m; j++) {
+          prefix = prefix (j > 1 ? "." : "") parts[j]
+          if (!(prefix in seen)) { seen[prefix] = 1; n++ }
+        }
+      }
+    }
+    print 2 + n }'
+}
+
+# status_tally URL CURL-ARGS... : "200×20, 408×12" from $CONNECTIONS simultaneous requests,
+# plus the start of the first error body.
+status_tally() {
+  local url="$1"; shift
+  local dir="$TMP/tally" pids=() i pid
+  rm -rf "$dir"; mkdir -p "$dir"
+  for i in $(seq 1 "$CONNECTIONS"); do
+    curl -sSg -o "$dir/$i.body" -w '%{http_code}\n' --max-time 60 "$@" "$url" >"$dir/$i.code" 2>"$dir/$i.err" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || true; done
+  wait_idle
+  local summary first=""
+  summary=$(cat "$dir"/*.code | sort | uniq -c | awk '{ printf "%s%s×%s", (NR > 1 ? ", " : ""), $2, $1 }')
+  for i in $(seq 1 "$CONNECTIONS"); do
+    if [ "$(cat "$dir/$i.code")" != 200 ]; then
+      first=$( (head -c 200 "$dir/$i.body"; head -c 100 "$dir/$i.err") | tr -d '\n' | tr '|' '/')
+      break
+    fi
+  done
+  printf '%s' "$summary${first:+; first error: $first}"
+}
+
+# probe_ms HEADERS_FILE : the app duration from Server-Timing
+probe_ms() {
+  tr -d '\r' <"$1" | awk 'tolower($1) == "server-timing:"' | sed -nE 's/.*app;dur=([0-9.]+).*/\1/p' | head -n1
+}
+
+TABLE_HEADER=(
+  "| URL | req/s | p50 ms | p99 ms | bytes/resp | queries | notes |"
+  "|---|--:|--:|--:|--:|--:|---|"
+)
+
+# bench_url KEY LABEL URL [HEADER...] : probes with curl, runs wrk, prints one table row.
+# Sets RPS_<KEY> and P99_<KEY> for the checks.
+bench_url() {
+  local key="$1" label="$2" url="$3"; shift 3
+  local headers=(-H "Authorization: Bearer $TOKEN" "$@")
+  local hdr="$TMP/probe.headers" body="$TMP/probe.body" out="$TMP/wrk-$key.txt"
+  local status bytes queries expected notes=()
+
+  # One request with curl: status, body size, Server-Timing.
+  status=$(curl -sSg -D "$hdr" -o "$body" -w '%{http_code}' "${headers[@]}" "$url")
+  if [ "$status" != 200 ]; then
+    FAILURES+=("$label: curl got HTTP $status: $(head -c 300 "$body")")
+    report "| \`$label\` | — | — | — | — | — | **HTTP $status** |"
+    return
+  fi
+  bytes=$(wc -c <"$body" | tr -d ' ')
+  queries=$(tr -d '\r' <"$hdr" | awk 'tolower($1) == "server-timing:"' \
+    | sed -nE 's/.*queries=([0-9]+).*/\1/p' | head -n1)
+  [ -n "$queries" ] || { queries="?"; notes+=("no Server-Timing queries="); }
+  expected=$(expected_queries "$url")
+  if [ "$queries" != "$expected" ]; then
+    notes+=("queries ≠ $expected")
+    MISSES+=("$label: Server-Timing says queries=$queries, expected $expected (2 + include segments)")
+  fi
+
+  # Warm-up, then the measured run.
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 30s "${headers[@]}" "$url" >/dev/null
+  check_server_alive
+  wait_idle
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_URL}s" --timeout 30s --latency \
+    "${headers[@]}" "$url" >"$out"
+  check_server_alive
+  wait_idle
+
+  local rps p50 p99 non2xx sockerr total
+  rps=$(awk '/^Requests\/sec:/ { f = ($2 + 0 < 10) ? "%.1f" : "%.0f"; printf f, $2 }' "$out")
+  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+  total=$(awk '/requests in/ { print $1 }' "$out")
+  non2xx=$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2 }' "$out")
+  sockerr=$(sed -nE 's/.*Socket errors: (.*)/\1/p' "$out")
+  [ -n "$rps" ] && [ -n "$total" ] || { cat "$out" >&2; die "could not read wrk's output for $label"; }
+  if [ "$total" = 0 ]; then
+    # Every request took longer than the run: no latency figures.
+    p50="—"; p99="—"
+    notes+=("**no request completed in ${SECONDS_PER_URL}s** (one alone: $(probe_ms "$hdr") ms)")
+    MISSES+=("$label: no request completed within ${SECONDS_PER_URL}s at $CONNECTIONS connections")
+  fi
+  if [ -n "$non2xx" ] && [ "$non2xx" != 0 ]; then
+    # wrk does not say which statuses: send $CONNECTIONS requests at once with curl.
+    local tally
+    tally=$(status_tally "$url" "${headers[@]}")
+    notes+=("**$non2xx of $total non-2xx** (${CONNECTIONS} concurrent curls: $tally)")
+    FAILURES+=("$label: wrk saw $non2xx non-2xx/3xx responses out of $total; $CONNECTIONS concurrent curls got $tally")
+  fi
+  if [ -n "$sockerr" ]; then
+    notes+=("**socket errors: $sockerr**")
+    FAILURES+=("$label: wrk socket errors: $sockerr")
+  fi
+  printf -v "RPS_$key" '%s' "$rps"
+  printf -v "P99_$key" '%s' "$p99"
+  local joined="" n
+  for n in "${notes[@]+"${notes[@]}"}"; do joined+="${joined:+; }$n"; done
+  report "| \`$label\` | $rps | $p50 | $p99 | $bytes | $queries | $joined |"
+}
+
+# check OK? TEXT
+check() {
+  if [ "$1" = 1 ]; then report "- [x] $2"; else report "- [ ] **MISSED:** $2"; MISSES+=("$2"); fi
+}
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a ~ /^[0-9.]+$/ && a + 0 >= b + 0) }'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a ~ /^[0-9.]+$/ && a + 0 < b + 0) }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.0f%%", 100 * a / b; else print "?" }'; }
+
+# --- the phases ----------------------------------------------------------------------------------
+standard_phase() {
+  make_database standard
+  local url="$DB_URL"
+  seed "$url" --accounts 20 --users 10000 --teams 500 --teams-per-user 3
+  local seed_time="$SEED_SECONDS"
+  start_server "$url" standard
+  sign_in
+  local page user_id
+  page=$(curl -sSg -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/users?page[size]=1")
+  user_id=$(jget data 0 id <<<"$page")
+  [ -n "$user_id" ] && [ "$user_id" != null ] || die "GET /api/v1/users?page[size]=1 gave no user: ${page:0:500}"
+
+  report "" "## Standard: 20 accounts, 10,000 users, 500 teams, 3 teams per user" ""
+  report "Seeded in ${seed_time}s. Signed in as the owner of \`seed-0\` (500 users, 25 teams visible)." ""
+  report "${TABLE_HEADER[@]}"
+  bench_url user "/api/v1/users/{id}" "$BASE/api/v1/users/$user_id"
+  bench_url users_page "/api/v1/users?page[size]=25" "$BASE/api/v1/users?page[size]=25"
+  bench_url users_include "/api/v1/users?page[size]=25&include=teams,account" \
+    "$BASE/api/v1/users?page[size]=25&include=teams,account"
+  bench_url users_filter "/api/v1/users?filter[status]=active&sort=-created_at&page[size]=25" \
+    "$BASE/api/v1/users?filter[status]=active&sort=-created_at&page[size]=25"
+  bench_url teams_include "/api/v1/teams?page[size]=10&include=users" \
+    "$BASE/api/v1/teams?page[size]=10&include=users"
+  local rss
+  rss=$(peak_rss_mb)
+  report "" "Server peak RSS (VmHWM): **${rss} MB**" ""
+
+  report "Checks (targets from bench/README.md):" ""
+  local key ref
+  for key in user users_page users_include teams_include; do
+    ref="${REFERENCE[$key]}"
+    local rps_var="RPS_$key"
+    local rps="${!rps_var:-}"
+    local want=$((ref * 70 / 100))
+    if ge "$rps" "$want"; then ok=1; else ok=0; fi
+    check "$ok" "$(label_of "$key"): ${rps:-?} req/s ≥ 70% of the reference $ref = $want ($(pct "${rps:-0}" "$ref") of reference)"
+  done
+  for key in users_page users_include users_filter; do
+    local p99_var="P99_$key"
+    local p99="${!p99_var:-}"
+    if lt "$p99" 20; then ok=1; else ok=0; fi
+    check "$ok" "$(label_of "$key"): p99 ${p99:-?} ms < 20 ms"
+  done
+  if lt "$rss" 100; then ok=1; else ok=0; fi
+  check "$ok" "peak RSS ${rss} MB < 100 MB"
+  stop_server
+  local log="$TMP/server-standard.log"
+  if grep -qE ' (ERROR|WARN) ' "$log"; then
+    report "" "Server log warnings/errors ($(grep -cE ' (ERROR|WARN) ' "$log") lines), first 5:" '```'
+    report "$(grep -E ' (ERROR|WARN) ' "$log" | head -n 5 | cut -c1-300)" '```'
+  fi
+}
+
+label_of() {
+  case "$1" in
+    user) echo "/users/{id}" ;;
+    users_page) echo "/users?page[size]=25" ;;
+    users_include) echo "/users?page[size]=25&include=teams,account" ;;
+    users_filter) echo "/users?filter[status]=active&sort=-created_at&page[size]=25" ;;
+    teams_include) echo "/teams?page[size]=10&include=users" ;;
+    *) echo "$1" ;;
+  esac
+}
+
+cursor_phase() {
+  local profile_accept="application/vnd.api+json; profile=\"$CURSOR_PROFILE\""
+  make_database cursor
+  local url="$DB_URL"
+  seed "$url" --accounts 1 --users "$CURSOR_USERS" --teams 100 --teams-per-user 1
+  local seed_time="$SEED_SECONDS"
+  start_server "$url" cursor
+  sign_in
+
+  local first="$BASE/api/v1/users?page[size]=25" next="" doc status i start
+  log "following links.next from cursor page 1 to page $CURSOR_PAGE"
+  start=$(now)
+  next="$first"
+  for i in $(seq 2 "$CURSOR_PAGE"); do
+    doc=$(curl -sSg -w '\n%{http_code}' -H "Authorization: Bearer $TOKEN" -H "Accept: $profile_accept" "$next")
+    status="${doc##*$'\n'}"; doc="${doc%$'\n'*}"
+    [ "$status" = 200 ] || die "cursor page $((i - 1)) ($next) answered $status: ${doc:0:500}"
+    next=$(jget links next <<<"$doc")
+    [ -n "$next" ] && [ "$next" != null ] || die "cursor page $((i - 1)) has no links.next: ${doc:0:300}"
+  done
+  log "walked $((CURSOR_PAGE - 1)) links in $(elapsed "$start")s"
+  local deep="$next"
+  local shown="${deep#"$BASE"}"
+  [ "${#shown}" -gt 90 ] && shown="${shown:0:87}…"
+
+  report "" "## Cursor pagination: 1 account, $(printf "%'d" "$CURSOR_USERS" 2>/dev/null || echo "$CURSOR_USERS") users" ""
+  report "Seeded in ${seed_time}s. Cursor pages send \`Accept: application/vnd.api+json; profile=\"…/cursor-pagination\"\`; page $CURSOR_PAGE is reached by following \`links.next\` $((CURSOR_PAGE - 1)) times." ""
+  report "${TABLE_HEADER[@]}"
+  bench_url cursor1 "cursor page 1: /api/v1/users?page[size]=25" "$first" -H "Accept: $profile_accept"
+  bench_url cursorN "cursor page $CURSOR_PAGE: $shown" "$deep" -H "Accept: $profile_accept"
+  bench_url offsetN "offset page $CURSOR_PAGE: /api/v1/users?page[number]=$CURSOR_PAGE&page[size]=25" \
+    "$BASE/api/v1/users?page[number]=$CURSOR_PAGE&page[size]=25"
+  local rss
+  rss=$(peak_rss_mb)
+  report "" "Server peak RSS (VmHWM): **${rss} MB**" ""
+  report "Checks:" ""
+  local floor ok
+  floor=$(awk -v a="${RPS_cursor1:-0}" 'BEGIN { printf "%.0f", a * 0.8 }')
+  if ge "${RPS_cursorN:-}" "$floor"; then ok=1; else ok=0; fi
+  check "$ok" "cursor page $CURSOR_PAGE ${RPS_cursorN:-?} req/s ≥ 80% of cursor page 1 (${RPS_cursor1:-?} req/s): $(pct "${RPS_cursorN:-0}" "${RPS_cursor1:-0}")"
+  if lt "$rss" 100; then ok=1; else ok=0; fi
+  check "$ok" "peak RSS ${rss} MB < 100 MB"
+  stop_server
+}
+
+# --- main -------------------------------------------------------------------------------------------
+mkdir -p "$RESULTS_DIR"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/roster-bench.XXXXXX")
+build
+
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$ROOT" status --porcelain -- src migrations Cargo.toml Cargo.lock 2>/dev/null)" ]; then
+  commit="$commit + uncommitted changes in src/, migrations/ or Cargo.*"
+fi
+cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
+database="SQLite (temp file)"
+[ -n "${BENCH_DATABASE_URL:-}" ] && database="PostgreSQL ($(redact "$BENCH_DATABASE_URL"), scratch databases)"
+
+report "# roster load benchmark ($MODE)" ""
+report "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+report "- machine: $(nproc) cores, $cpu, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+report "- commit: $commit"
+report "- binary: $BIN"
+report "- database: $database"
+report "- load: wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_PER_URL}s --latency after a ${WARMUP}s warm-up, on the same machine as the server"
+
+case "$MODE" in
+  standard) standard_phase ;;
+  cursor) cursor_phase ;;
+  all) standard_phase; cursor_phase ;;
+esac
+
+if [ "${#FAILURES[@]}" -gt 0 ]; then
+  report "" "## FAILURES" ""
+  for f in "${FAILURES[@]}"; do report "- $f"; done
+fi
+printf '%s' "$REPORT" >"$RESULTS_DIR/latest.md"
+cp "$RESULTS_DIR/latest.md" "$RESULTS_DIR/$(date -u +%Y%m%dT%H%M%SZ)-$MODE.md"
+log "wrote bench/results/latest.md"
+
+if [ "${#FAILURES[@]}" -gt 0 ]; then
+  echo >&2
+  echo "bench: FAILED — ${#FAILURES[@]} problem(s):" >&2
+  for f in "${FAILURES[@]}"; do echo "  - $f" >&2; done
+  server_log_tail
+  exit 1
+fi
+if [ "${#MISSES[@]}" -gt 0 ]; then
+  echo "bench: ${#MISSES[@]} target(s) missed (see the checks above)" >&2
+  [ "${BENCH_STRICT:-0}" = 1 ] && exit 1
+fi
+exit 0
