@@ -233,8 +233,18 @@ pub mod account_membership {
     pub fn edit(caller: &Caller, role: AccountRole) -> bool {
         create(caller, role)
     }
-    pub fn actions(caller: &Caller, role: AccountRole) -> Vec<(&'static str, bool)> {
-        vec![("edit", edit(caller, role)), ("delete", edit(caller, role))]
+    /// What a membership's permissions depend on besides the caller.
+    pub struct Facts {
+        pub role: AccountRole,
+        /// The membership in the user's home account: removed only with the user.
+        pub is_home: bool,
+        /// The only active owner: may be neither demoted nor removed.
+        pub last_owner: bool,
+    }
+
+    pub fn actions(caller: &Caller, m: &Facts) -> Vec<(&'static str, bool)> {
+        let allowed = edit(caller, m.role) && !m.last_owner;
+        vec![("edit", allowed), ("delete", allowed && !m.is_home)]
     }
 }
 

@@ -52,27 +52,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .build(),
         );
 
-    // Relationship routes first: `/users/{id}/relationships/teams` must not be read as
-    // the related collection `relationships`.
-    for &resource in resources::ALL
-        .iter()
-        .chain([&session::ENGINE as &dyn DynResource].iter())
-    {
-        let mut routes =
-            Endpoint::typed(resource, "/{id}/relationships/{relationship}").get(read::relationship);
-        if matches!(resource.schema().path, "users" | "teams") {
-            routes = routes
-                .post(team_membership::change_relationship)
-                .patch(team_membership::change_relationship)
-                .delete(team_membership::change_relationship);
-        }
-        api = api.service(routes.build());
-    }
-    api = api.service(
-        Endpoint::typed(&session::ENGINE, "/{id}/{relationship}")
-            .get(read::related)
-            .build(),
-    );
+    // Routes are matched in order, each by a regex: the busiest (collections, single
+    // resources) go first.
     for &resource in resources::ALL {
         let collection = Endpoint::typed(resource, "").get(read::collection);
         let single = Endpoint::typed(resource, "/{id}").get(read::single);
@@ -115,6 +96,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .get(read::related)
                     .build(),
             );
+    }
+    // Relationship routes before related ones, so that `/users/{id}/relationships/teams`
+    // is not read as a related collection.
+    for &resource in resources::ALL
+        .iter()
+        .chain([&session::ENGINE as &dyn DynResource].iter())
+    {
+        let mut routes =
+            Endpoint::typed(resource, "/{id}/relationships/{relationship}").get(read::relationship);
+        if matches!(resource.schema().path, "users" | "teams") {
+            routes = routes
+                .post(team_membership::change_relationship)
+                .patch(team_membership::change_relationship)
+                .delete(team_membership::change_relationship);
+        }
+        api = api.service(routes.build());
+    }
+    api = api.service(
+        Endpoint::typed(&session::ENGINE, "/{id}/{relationship}")
+            .get(read::related)
+            .build(),
+    );
+    for &resource in resources::ALL {
+        api = api.service(
+            Endpoint::typed(resource, "/{id}/{relationship}")
+                .get(read::related)
+                .build(),
+        );
     }
     cfg.service(api);
 }

@@ -25,6 +25,9 @@ pub struct Caller {
     pub session_id: String,
     pub role: AccountRole,
     pub platform_admin: bool,
+    /// The account has guests (members whose home is another account): lists of its
+    /// users then look beyond `users.account_id`.
+    pub account_has_guests: bool,
     /// When the request was authenticated, by the server's clock: "now" for every rule
     /// of this request (session expiry, invitation expiry).
     pub now: chrono::NaiveDateTime,
@@ -76,14 +79,18 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
                 .filter(users::status.eq("active"))
                 .filter(users::discarded_at.is_null())
                 .filter(accounts::discarded_at.is_null())
-                .select((account_memberships::role, users::platform_admin))
-                .first::<(String, bool)>(conn)
+                .select((
+                    account_memberships::role,
+                    users::platform_admin,
+                    accounts::guests,
+                ))
+                .first::<(String, bool, i32)>(conn)
                 .optional()
                 .map_err(ApiError::from)
-                .map(|row| row.map(|(role, admin)| (claims, role, admin)))
+                .map(|row| row.map(|(role, admin, guests)| (claims, role, admin, guests > 0)))
         })
         .await?;
-    let (claims, role, platform_admin) = found.ok_or_else(rejected)?;
+    let (claims, role, platform_admin, account_has_guests) = found.ok_or_else(rejected)?;
     let role = AccountRole::parse(&role).map_err(ApiError::internal)?;
     Ok(Some(Caller {
         user_id: claims.sub,
@@ -91,6 +98,7 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
         session_id: claims.sid,
         role,
         platform_admin,
+        account_has_guests,
         now,
     }))
 }

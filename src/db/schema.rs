@@ -8,6 +8,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         discarded_at -> Nullable<Timestamp>,
+        guests -> Integer,
     }
 }
 

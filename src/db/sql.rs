@@ -97,8 +97,12 @@ impl SqlBuilder {
     /// Appends `expr IN (…values…)`, with the values bound as one JSON array so the
     /// statement text does not depend on how many there are.
     pub fn in_list<S: AsRef<str>>(&mut self, expr: &str, values: &[S]) -> &mut Self {
-        if values.is_empty() {
-            return self.sql("1 = 0");
+        match values {
+            [] => return self.sql("1 = 0"),
+            // One value is the common case (a filter on one status, one owner): plain
+            // equality lets the planner use an index range in sort order.
+            [one] => return self.sql(expr).sql(" = ").bind(one.as_ref().to_owned()),
+            _ => {}
         }
         let array = serde_json::Value::Array(
             values

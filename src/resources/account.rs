@@ -168,15 +168,14 @@ fn check_slug_free(conn: &mut DbConnection, slug: &Slug, except_id: &str) -> Api
 }
 
 fn map_unique(e: diesel::result::Error) -> ApiError {
-    if crate::db::is_unique_violation(&e) {
-        if e.to_string().contains("slug") {
-            slug_taken()
-        } else {
-            ApiError::conflict("/data/id", "This id is taken.")
-        }
-    } else {
-        ApiError::from(e)
-    }
+    crate::db::map_unique(
+        e,
+        &[(
+            "slug",
+            "/data/attributes/slug",
+            "This slug is already taken.",
+        )],
+    )
 }
 
 /// Name and slug from a request; `required` on create.
@@ -368,12 +367,20 @@ pub async fn delete(
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = find_live(conn, caller, &id)?;
         policy::authorize(policy::account::delete(caller, &current.id), "delete")?;
-        diesel::update(accounts::table.find(&id))
-            .set((
-                accounts::discarded_at.eq(caller.now),
-                accounts::updated_at.eq(caller.now),
-            ))
-            .execute(conn)?;
+        let changed = diesel::update(
+            accounts::table
+                .find(&id)
+                .filter(accounts::discarded_at.is_null()),
+        )
+        .set((
+            accounts::discarded_at.eq(caller.now),
+            accounts::updated_at.eq(caller.now),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            // Deleted meanwhile by a concurrent request: that one answered 204.
+            return Err(ApiError::not_found());
+        }
         audit::record_by(
             conn,
             caller,

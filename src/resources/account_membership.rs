@@ -42,6 +42,12 @@ pub struct AccountMembershipRow {
     pub role: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The membership in the user's home account (cannot be removed).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub is_home: bool,
+    /// Another active owner of the account exists (an owner may then step down).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub other_owner: bool,
 }
 
 impl ResourceView for AccountMembershipRow {
@@ -115,9 +121,27 @@ impl Resource for AccountMembershipResource {
         q.sql(" AND EXISTS (SELECT 1 FROM users du WHERE du.id = account_memberships.user_id AND du.discarded_at IS NULL)");
     }
 
+    /// Facts the permissions depend on, so that `meta.permissions` says `false` where the
+    /// server would answer 409 (`last_owner`, home membership).
+    fn caller_columns(q: &mut SqlBuilder, _scope: &Scope<'_>) {
+        q.sql(
+            ", (SELECT hu.account_id FROM users hu WHERE hu.id = account_memberships.user_id) \
+             = account_memberships.account_id AS is_home, \
+             EXISTS (SELECT 1 FROM account_memberships o JOIN users ou ON ou.id = o.user_id \
+             WHERE o.account_id = account_memberships.account_id AND o.role = 'owner' \
+             AND o.user_id <> account_memberships.user_id AND ou.discarded_at IS NULL \
+             AND ou.status = 'active') AS other_owner",
+        );
+    }
+
     fn actions(row: &AccountMembershipRow, caller: &Caller) -> Vec<(&'static str, bool)> {
         let role = AccountRole::parse(&row.role).unwrap_or(AccountRole::Member);
-        policy::account_membership::actions(caller, role)
+        let facts = policy::account_membership::Facts {
+            role,
+            is_home: row.is_home,
+            last_owner: role == AccountRole::Owner && !row.other_owner,
+        };
+        policy::account_membership::actions(caller, &facts)
     }
 }
 
@@ -296,11 +320,15 @@ pub async fn create(
                 ))
                 .execute(conn)
                 .map_err(|e| {
-                    if crate::db::is_unique_violation(&e) {
-                        ApiError::conflict("/data/id", "This membership already exists.")
-                    } else {
-                        ApiError::from(e)
-                    }
+                    // Two requests adding the same user at once: the second loses here.
+                    crate::db::map_unique(
+                        e,
+                        &[(
+                            "user",
+                            "/data/relationships/user",
+                            "This user is already a member of the account.",
+                        )],
+                    )
                 })?;
             let mut changes = Changes::default();
             changes.set("role", Value::Null, role.as_str());
@@ -417,7 +445,11 @@ pub async fn delete(
                 ),
         )
         .execute(conn)?;
-        diesel::delete(account_memberships::table.find(&id)).execute(conn)?;
+        let changed = diesel::delete(account_memberships::table.find(&id)).execute(conn)?;
+        if changed == 0 {
+            // Deleted meanwhile by a concurrent request: that one answered 204.
+            return Err(ApiError::not_found());
+        }
         let mut changes = Changes::default();
         changes.set("role", role.as_str(), Value::Null);
         audit::record_by(

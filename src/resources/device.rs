@@ -208,6 +208,18 @@ fn parse_device(input: &ResourceInput, creating: bool) -> ApiResult<DeviceChange
     Ok(changes)
 }
 
+/// A concurrent registration of the same token that slipped past `token_taken`.
+fn token_unique(e: diesel::result::Error) -> ApiError {
+    crate::db::map_unique(
+        e,
+        &[(
+            "token",
+            "/data/attributes/token",
+            "This device token is already registered.",
+        )],
+    )
+}
+
 fn token_taken(
     conn: &mut DbConnection,
     user_id: &str,
@@ -286,7 +298,8 @@ pub async fn create(
                     devices::created_at.eq(caller.now),
                     devices::updated_at.eq(caller.now),
                 ))
-                .execute(conn)?;
+                .execute(conn)
+                .map_err(token_unique)?;
             let mut changes = Changes::default();
             changes.set("device_type", Value::Null, device_type.as_str());
             changes.set("sub_type", Value::Null, sub_type.map(|s| s.as_str()));
@@ -364,7 +377,8 @@ pub async fn update(
                         devices::enabled.eq(enabled),
                         devices::updated_at.eq(caller.now),
                     ))
-                    .execute(conn)?;
+                    .execute(conn)
+                    .map_err(token_unique)?;
                 audit::record_by(
                     conn,
                     caller,
@@ -391,7 +405,11 @@ pub async fn delete(
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = super::engine::find::<DeviceResource>(conn, &single_scope(caller), &id)?;
         policy::authorize(policy::device::edit(caller, &current.user_id), "delete")?;
-        diesel::delete(devices::table.find(&id)).execute(conn)?;
+        let changed = diesel::delete(devices::table.find(&id)).execute(conn)?;
+        if changed == 0 {
+            // Deleted meanwhile by a concurrent request: that one answered 204.
+            return Err(ApiError::not_found());
+        }
         audit::record_by(
             conn,
             caller,

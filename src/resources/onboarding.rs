@@ -219,11 +219,10 @@ pub async fn register(
                     ))
                     .execute(conn)
                     .map_err(|e| {
-                        if crate::db::is_unique_violation(&e) {
-                            ApiError::taken(attribute_pointer("slug"), "This slug is already taken.")
-                        } else {
-                            ApiError::from(e)
-                        }
+                        crate::db::map_unique(
+                            e,
+                            &[("slug", "/data/attributes/slug", "This slug is already taken.")],
+                        )
                     })?;
                 diesel::insert_into(users::table)
                     .values((

@@ -106,6 +106,19 @@ fn empty_restriction() -> SqlBuilder {
     q
 }
 
+/// The scope of a related collection: a platform admin sees an owner's related
+/// resources in every account unless it chose one with `filter[account]`.
+fn related_scope<'a>(
+    caller: &'a Caller,
+    query: &Query,
+) -> ApiResult<(Scope<'a>, Option<SqlBuilder>)> {
+    let (mut scope, nothing) = collection_scope(caller, query)?;
+    if caller.platform_admin && query.filter("account").next().is_none() {
+        scope.account_id = None;
+    }
+    Ok((scope, nothing))
+}
+
 /// The scope of a lookup by id: admins also see soft-deleted rows (to restore them);
 /// platform admins see every account.
 pub fn single_scope(caller: &Caller) -> Scope<'_> {
@@ -406,7 +419,7 @@ pub async fn related(
             let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
             let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
             if to_many {
-                let (scope, nothing) = collection_scope(&caller, &query)?;
+                let (scope, nothing) = related_scope(&caller, &query)?;
                 let mut restriction = restriction;
                 if let Some(nothing) = nothing {
                     restriction.append(&nothing);
@@ -467,7 +480,7 @@ pub async fn relationship(
         .run(&ctx.db, move |conn| {
             let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
             let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
-            let (scope, nothing) = collection_scope(&caller, &query)?;
+            let (scope, nothing) = related_scope(&caller, &query)?;
             let mut restriction = restriction;
             if let Some(nothing) = nothing {
                 restriction.append(&nothing);

@@ -284,11 +284,7 @@ pub async fn create(
                         .eq(users::id)
                         .and(account_memberships::account_id.eq(&account_id))),
                 )
-                .filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = lower(")
-                        .bind::<diesel::sql_types::Text, _>(lookup_email.clone())
-                        .sql(")"),
-                )
+                .filter(crate::db::casefold(users::email).eq(lookup_email.to_lowercase()))
                 .order((
                     users::discarded_at.is_null().desc(),
                     users::account_id.eq(&account_id).desc(),

@@ -188,11 +188,7 @@ fn check_name_free(
         .filter(teams::account_id.eq(account_id))
         .filter(teams::discarded_at.is_null())
         .filter(teams::id.ne(except_id))
-        .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(teams.name) = lower(")
-                .bind::<diesel::sql_types::Text, _>(name.as_str().to_owned())
-                .sql(")"),
-        )
+        .filter(crate::db::casefold(teams::name.nullable()).eq(name.as_str().to_lowercase()))
         .count()
         .get_result(conn)?;
     if taken > 0 { Err(name_taken()) } else { Ok(()) }
@@ -200,15 +196,14 @@ fn check_name_free(
 
 /// A unique violation that slipped past `check_name_free` (a concurrent write).
 fn map_unique(e: diesel::result::Error) -> ApiError {
-    if crate::db::is_unique_violation(&e) {
-        if e.to_string().contains("name") {
-            name_taken()
-        } else {
-            ApiError::conflict("/data/id", "This id is taken.")
-        }
-    } else {
-        ApiError::from(e)
-    }
+    crate::db::map_unique(
+        e,
+        &[(
+            "name",
+            "/data/attributes/name",
+            "A team with this name already exists in this account.",
+        )],
+    )
 }
 
 /// Name and description of a request (`None`: absent; description may be null).
@@ -402,12 +397,20 @@ pub async fn delete(
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = find_live(conn, caller, &id)?;
         policy::authorize(policy::team::delete(caller), "delete")?;
-        diesel::update(teams::table.find(&current.id))
-            .set((
-                teams::discarded_at.eq(caller.now),
-                teams::updated_at.eq(caller.now),
-            ))
-            .execute(conn)?;
+        let changed = diesel::update(
+            teams::table
+                .find(&current.id)
+                .filter(teams::discarded_at.is_null()),
+        )
+        .set((
+            teams::discarded_at.eq(caller.now),
+            teams::updated_at.eq(caller.now),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            // Deleted meanwhile by a concurrent request: that one answered 204.
+            return Err(ApiError::not_found());
+        }
         audit::record_by(
             conn,
             caller,

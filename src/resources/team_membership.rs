@@ -230,32 +230,30 @@ fn add_member(
     role: TeamRole,
     id: Option<String>,
 ) -> ApiResult<Option<String>> {
-    let existing: i64 = team_memberships::table
-        .filter(team_memberships::team_id.eq(team_id))
-        .filter(team_memberships::user_id.eq(user_id))
-        .count()
-        .get_result(conn)?;
-    if existing > 0 {
+    let id = id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    // "Add if not there" in one statement: a concurrent add of the same member then
+    // finds the row and does nothing, instead of failing on the unique index.
+    let mut insert = crate::db::SqlBuilder::new(conn.backend());
+    insert
+        .sql("INSERT INTO team_memberships (id, team_id, user_id, role, created_at, updated_at) VALUES (")
+        .bind(id.clone())
+        .sql(", ")
+        .bind(team_id)
+        .sql(", ")
+        .bind(user_id)
+        .sql(", ")
+        .bind(role.as_str())
+        .sql(", ")
+        .bind(caller.now)
+        .sql(", ")
+        .bind(caller.now)
+        .sql(") ON CONFLICT (team_id, user_id) DO NOTHING");
+    let inserted = insert
+        .execute(conn)
+        .map_err(|e| crate::db::map_unique(e, &[]))?;
+    if inserted == 0 {
         return Ok(None);
     }
-    let id = id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    diesel::insert_into(team_memberships::table)
-        .values((
-            team_memberships::id.eq(&id),
-            team_memberships::team_id.eq(team_id),
-            team_memberships::user_id.eq(user_id),
-            team_memberships::role.eq(role.as_str()),
-            team_memberships::created_at.eq(caller.now),
-            team_memberships::updated_at.eq(caller.now),
-        ))
-        .execute(conn)
-        .map_err(|e| {
-            if crate::db::is_unique_violation(&e) {
-                ApiError::conflict("/data/id", "This id is taken.")
-            } else {
-                ApiError::from(e)
-            }
-        })?;
     let mut changes = Changes::default();
     changes.set("role", Value::Null, role.as_str());
     changes.set("team", Value::Null, team_id);
@@ -271,34 +269,39 @@ fn add_member(
     Ok(Some(id))
 }
 
-/// Removes the membership if it is there.
+/// Removes the membership if it is there; whether it removed it.
 fn remove_member(
     conn: &mut DbConnection,
     caller: &Caller,
     account_id: &str,
     team_id: &str,
     user_id: &str,
-) -> ApiResult<()> {
+) -> ApiResult<bool> {
     let found: Option<(String, String)> = team_memberships::table
         .filter(team_memberships::team_id.eq(team_id))
         .filter(team_memberships::user_id.eq(user_id))
         .select((team_memberships::id, team_memberships::role))
         .first(conn)
         .optional()?;
-    if let Some((id, role)) = found {
-        diesel::delete(team_memberships::table.find(&id)).execute(conn)?;
-        let mut changes = Changes::default();
-        changes.set("role", role, Value::Null);
-        audit::record_by(
-            conn,
-            caller,
-            account_id,
-            "team_membership.deleted",
-            audit_target(&id),
-            changes,
-        )?;
+    let Some((id, role)) = found else {
+        return Ok(false);
+    };
+    // Counted, so that of two concurrent removals only the one that removed records it.
+    let removed = diesel::delete(team_memberships::table.find(&id)).execute(conn)?;
+    if removed == 0 {
+        return Ok(false);
     }
-    Ok(())
+    let mut changes = Changes::default();
+    changes.set("role", role, Value::Null);
+    audit::record_by(
+        conn,
+        caller,
+        account_id,
+        "team_membership.deleted",
+        audit_target(&id),
+        changes,
+    )?;
+    Ok(true)
 }
 
 fn parse_role(input: &ResourceInput) -> ApiResult<Option<TeamRole>> {
@@ -461,13 +464,18 @@ pub async fn delete(
             "remove",
         )?;
         let account_id = team_account(conn, &current.team_id)?;
-        remove_member(
+        if remove_member(
             conn,
             caller,
             &account_id,
             &current.team_id,
             &current.user_id,
-        )
+        )? {
+            Ok(())
+        } else {
+            // Removed meanwhile by another request.
+            Err(ApiError::not_found())
+        }
     })
     .await
 }
@@ -529,14 +537,14 @@ pub async fn change_relationship(
             Side::User => {
                 super::engine::find::<super::user::UserResource>(
                     conn,
-                    &super::engine::Scope::live(caller),
+                    &single_scope(caller),
                     &owner_id,
                 )?;
             }
             Side::Team => {
                 super::engine::find::<super::team::TeamResource>(
                     conn,
-                    &super::engine::Scope::live(caller),
+                    &single_scope(caller),
                     &owner_id,
                 )?;
             }
@@ -548,13 +556,20 @@ pub async fn change_relationship(
             }
         };
         let current: BTreeSet<String> = match side {
-            Side::User => team_memberships::table
-                .inner_join(teams::table.on(teams::id.eq(team_memberships::team_id)))
-                .filter(team_memberships::user_id.eq(&owner_id))
-                .filter(teams::discarded_at.is_null())
-                .filter(teams::account_id.eq(&caller.account_id))
-                .select(team_memberships::team_id)
-                .load::<String>(conn)?,
+            Side::User => {
+                let mut teams_of_user = team_memberships::table
+                    .inner_join(teams::table.on(teams::id.eq(team_memberships::team_id)))
+                    .filter(team_memberships::user_id.eq(&owner_id))
+                    .filter(teams::discarded_at.is_null())
+                    .select(team_memberships::team_id)
+                    .into_boxed();
+                // A platform admin acts on the user's teams in every account; anyone
+                // else only on those of its own account (a guest's other teams stay).
+                if !caller.platform_admin {
+                    teams_of_user = teams_of_user.filter(teams::account_id.eq(&caller.account_id));
+                }
+                teams_of_user.load::<String>(conn)?
+            }
             Side::Team => team_memberships::table
                 .filter(team_memberships::team_id.eq(&owner_id))
                 .select(team_memberships::user_id)

@@ -238,11 +238,22 @@ impl Resource for UserResource {
         ("devices", Link::Reverse { column: "user_id" }),
     ];
 
+    /// The users of an account: its home users, plus guests when it has any. Without
+    /// guests the condition is `users.account_id = ?` alone, which the account-leading
+    /// indexes answer in sort order without touching other accounts' rows.
     fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
-        if let Some(account_id) = &scope.account_id {
-            q.sql(" AND EXISTS (SELECT 1 FROM account_memberships m WHERE m.user_id = users.id AND m.account_id = ")
+        let Some(account_id) = &scope.account_id else {
+            return;
+        };
+        let own_account = *account_id == scope.caller.account_id;
+        if own_account && !scope.caller.account_has_guests {
+            q.sql(" AND users.account_id = ").bind(account_id.clone());
+        } else {
+            q.sql(" AND (users.account_id = ")
                 .bind(account_id.clone())
-                .sql(")");
+                .sql(" OR users.id IN (SELECT m.user_id FROM account_memberships m WHERE m.account_id = ")
+                .bind(account_id.clone())
+                .sql("))");
         }
     }
 
@@ -274,8 +285,8 @@ use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::auth::{password, random_secret};
+use crate::db::DbConnection;
 use crate::db::schema::{account_memberships, invitations};
-use crate::db::{DbConnection, is_unique_violation};
 use crate::domain::{Avatar, Email, Identifier, Name, Password, Preferences, Timezone};
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
@@ -398,11 +409,7 @@ pub fn check_unique(
     };
     if let Some(email) = email {
         let taken: i64 = others()
-            .filter(
-                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(users.email) = lower(")
-                    .bind::<diesel::sql_types::Text, _>(email.as_str().to_owned())
-                    .sql(")"),
-            )
+            .filter(crate::db::casefold(users::email).eq(email.as_str().to_lowercase()))
             .count()
             .get_result(conn)?;
         if taken > 0 {
@@ -429,23 +436,21 @@ pub fn check_unique(
 
 /// Maps a unique violation that slipped past the checks (a concurrent write) to 409.
 fn unique_error(e: diesel::result::Error) -> ApiError {
-    if is_unique_violation(&e) {
-        let message = e.to_string();
-        if message.contains("identifier") {
-            return ApiError::taken(
-                attribute_pointer("identifier"),
+    crate::db::map_unique(
+        e,
+        &[
+            (
+                "identifier",
+                "/data/attributes/identifier",
                 "This identifier is already taken in this account.",
-            );
-        }
-        if message.contains("email") {
-            return ApiError::taken(
-                attribute_pointer("email"),
+            ),
+            (
+                "email",
+                "/data/attributes/email",
                 "This email is already taken in this account.",
-            );
-        }
-        return ApiError::conflict("/data/id", "A resource with this id already exists.");
-    }
-    ApiError::from(e)
+            ),
+        ],
+    )
 }
 
 /// Issues an invitation for `user_id`, revoking any earlier one; returns
@@ -785,7 +790,7 @@ pub async fn delete(
         if current.role() == Some(AccountRole::Owner) {
             super::account_membership::ensure_other_owner(conn, &caller.account_id, &id)?;
         }
-        diesel::update(users::table.find(&id))
+        let changed = diesel::update(users::table.find(&id).filter(users::discarded_at.is_null()))
             .set((
                 users::status.eq(UserStatus::Deleted.as_str()),
                 users::previous_status.eq(&current.status),
@@ -793,6 +798,10 @@ pub async fn delete(
                 users::updated_at.eq(caller.now),
             ))
             .execute(conn)?;
+        if changed == 0 {
+            // Deleted meanwhile by a concurrent request: that one answered 204.
+            return Err(ApiError::not_found());
+        }
         end_all_sessions(conn, &id, caller.now)?;
         let mut changes = Changes::default();
         changes.set(

@@ -9,5 +9,6 @@ mod queries;
 mod query;
 mod readable;
 mod snapshots;
+mod teams_memberships;
 mod tenancy;
 mod users;

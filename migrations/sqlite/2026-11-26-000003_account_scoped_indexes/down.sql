@@ -1,0 +1,18 @@
+DROP TRIGGER account_memberships_guest_added;
+DROP TRIGGER account_memberships_guest_removed;
+DROP INDEX users_account_id_live;
+DROP INDEX users_account_created_at_live;
+DROP INDEX users_account_status_created_at_live;
+DROP INDEX users_account_updated_at_live;
+DROP INDEX users_account_name_live;
+DROP INDEX users_account_email_live;
+DROP INDEX users_account_last_sign_in_live;
+DROP INDEX users_account_discarded;
+CREATE INDEX users_created_at_live ON users (created_at, id) WHERE discarded_at IS NULL;
+CREATE INDEX users_status_created_at_live ON users (status, created_at, id) WHERE discarded_at IS NULL;
+CREATE INDEX users_updated_at_live ON users (updated_at, id) WHERE discarded_at IS NULL;
+CREATE INDEX users_name_live ON users (name, id) WHERE discarded_at IS NULL;
+CREATE INDEX users_email_sort_live ON users (email, id) WHERE discarded_at IS NULL;
+CREATE INDEX users_last_sign_in_live ON users (last_sign_in_at, id) WHERE discarded_at IS NULL;
+CREATE INDEX users_account ON users (account_id, created_at, id);
+ALTER TABLE accounts DROP COLUMN guests;
