@@ -17,19 +17,28 @@ pub struct UserFacts<'a> {
     pub status: UserStatus,
     /// The user's role in the caller's account (`None`: not a member of it).
     pub role: Option<AccountRole>,
+    /// The user's home account: only its admins manage the user (its status,
+    /// password and profile are global). Another account that added the user as a
+    /// guest removes the membership instead.
+    pub home_account_id: &'a str,
 }
 
 fn is_admin(caller: &Caller) -> bool {
     caller.platform_admin || caller.role.is_admin()
 }
 
-/// May `caller` manage `target` at all (as opposed to only reading it)? Admins manage
-/// members and admins; only owners (and platform admins) manage owners.
+/// May `caller` manage `target` at all (as opposed to only reading it)? Platform admins
+/// manage everyone. Otherwise only users whose home is the caller's account: owners
+/// manage them all, admins members and admins.
 fn manages(caller: &Caller, target: &UserFacts<'_>) -> bool {
-    if caller.platform_admin || caller.role == AccountRole::Owner {
+    if caller.platform_admin {
         return true;
     }
-    caller.role == AccountRole::Admin && target.role != Some(AccountRole::Owner)
+    if target.home_account_id != caller.account_id {
+        return false;
+    }
+    caller.role == AccountRole::Owner
+        || (caller.role == AccountRole::Admin && target.role != Some(AccountRole::Owner))
 }
 
 /// The answer to "may the caller do this, now?".
@@ -154,9 +163,9 @@ pub mod user {
             ),
             Action::Unblock => Decision::from(caller.platform_admin, status == Blocked),
             Action::Restore => Decision::from(admin, status == Deleted),
+            // Nobody sets an owner's password but the owner (and platform admins).
             Action::ChangePassword => Decision::from(
-                own || (is_admin(caller)
-                    && (caller.platform_admin || u.role != Some(AccountRole::Owner))),
+                own || (admin && (caller.platform_admin || u.role != Some(AccountRole::Owner))),
                 status != Deleted,
             ),
         }

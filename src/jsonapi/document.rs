@@ -217,21 +217,6 @@ pub fn attributes_of(view: &dyn ResourceView) -> serde_json::Map<String, serde_j
     serde_json::from_slice(&out).unwrap_or_default()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn times_are_rfc3339_utc_to_the_microsecond() {
-        let t = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.000006Z")
-            .unwrap()
-            .naive_utc();
-        assert_eq!(super::format_time(&t), "2026-01-02T03:04:05.000006Z");
-        let t = chrono::DateTime::parse_from_rfc3339("1999-12-31T23:59:59Z")
-            .unwrap()
-            .naive_utc();
-        assert_eq!(super::format_time(&t), "1999-12-31T23:59:59.000000Z");
-    }
-}
-
 fn write_identifier(out: &mut Vec<u8>, type_name: &str, id: &str) {
     out.extend_from_slice(b"{\"type\":");
     push_json(out, type_name);
@@ -424,4 +409,19 @@ pub fn write_linkage_document(
     }
     out.push(b'}');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_rfc3339_utc_to_the_microsecond() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.000006Z")
+            .unwrap()
+            .naive_utc();
+        assert_eq!(super::format_time(&t), "2026-01-02T03:04:05.000006Z");
+        let t = chrono::DateTime::parse_from_rfc3339("1999-12-31T23:59:59Z")
+            .unwrap()
+            .naive_utc();
+        assert_eq!(super::format_time(&t), "1999-12-31T23:59:59.000000Z");
+    }
 }

@@ -108,6 +108,7 @@ impl UserRow {
             id: &self.id,
             status: self.status(),
             role: self.role(),
+            home_account_id: &self.account_id,
         }
     }
 }
@@ -279,7 +280,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
-use super::engine::{self, Discarded};
+use super::engine;
 use super::read::{self, single_scope};
 use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
@@ -659,11 +660,10 @@ fn shown_attributes(row: &UserRow) -> Map<String, Value> {
     crate::jsonapi::document::attributes_of(row)
 }
 
-/// The caller's live user with this id, for a change.
-fn find_live(conn: &mut DbConnection, caller: &Caller, id: &str) -> ApiResult<UserRow> {
-    let mut scope = single_scope(caller);
-    scope.discarded = Discarded::Exclude;
-    engine::find::<UserResource>(conn, &scope, id)
+/// The user with this id as the caller sees it, for a change: admins see deleted users
+/// too, and the policy then answers 409 `invalid_transition` rather than 404.
+fn find_for_change(conn: &mut DbConnection, caller: &Caller, id: &str) -> ApiResult<UserRow> {
+    engine::find::<UserResource>(conn, &single_scope(caller), id)
 }
 
 /// `PATCH /users/{id}`: absent attributes stay as they are.
@@ -686,7 +686,7 @@ pub async fn update(
         &super::USERS,
         StatusCode::OK,
         move |conn, caller| {
-            let current = find_live(conn, caller, &id)?;
+            let current = find_for_change(conn, caller, &id)?;
             policy::user::decide(caller, policy::user::Action::Edit, &current.facts())
                 .enforce("edit")?;
             input.check_read_only(&SCHEMA, &shown_attributes(&current))?;
@@ -763,7 +763,7 @@ pub async fn update(
                 audit::record_by(
                     conn,
                     caller,
-                    &caller.account_id,
+                    &current.account_id,
                     "user.updated",
                     ("user", &id),
                     audit_changes,
@@ -784,16 +784,16 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     change_only(&state, &ctx, caller, move |conn, caller| {
-        let current = find_live(conn, caller, &id)?;
+        let current = find_for_change(conn, caller, &id)?;
         policy::user::decide(caller, policy::user::Action::Delete, &current.facts())
             .enforce("delete")?;
-        if current.role() == Some(AccountRole::Owner) {
-            super::account_membership::ensure_other_owner(conn, &caller.account_id, &id)?;
-        }
+        super::user_lifecycle::ensure_no_sole_ownership(conn, &id)?;
         let changed = diesel::update(users::table.find(&id).filter(users::discarded_at.is_null()))
             .set((
                 users::status.eq(UserStatus::Deleted.as_str()),
-                users::previous_status.eq(&current.status),
+                users::previous_status.eq(super::user_lifecycle::StatusStack::of(&current)
+                    .push(current.status())
+                    .stored()),
                 users::discarded_at.eq(caller.now),
                 users::updated_at.eq(caller.now),
             ))
@@ -812,7 +812,7 @@ pub async fn delete(
         audit::record_by(
             conn,
             caller,
-            &caller.account_id,
+            &current.account_id,
             "user.deleted",
             ("user", &id),
             changes,

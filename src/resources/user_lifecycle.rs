@@ -27,20 +27,80 @@ use crate::jsonapi::input::{Patch, Problems, ResourceInput, attribute_pointer};
 use crate::jsonapi::schema::{Attribute, ResourceSchema};
 use crate::policy::user::{Action, decide};
 
-fn set_status(
+/// The statuses to go back to, most recent first: `unblock` and `restore` each return
+/// to the status before theirs, even when nested (invited → blocked → deleted →
+/// restore → blocked → unblock → invited). Stored comma-separated in `previous_status`.
+pub struct StatusStack(Vec<UserStatus>);
+
+impl StatusStack {
+    pub fn of(user: &UserRow) -> Self {
+        StatusStack(
+            user.previous_status
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|s| UserStatus::parse(s).ok())
+                .collect(),
+        )
+    }
+
+    /// Pushes `status` (the one being left) in front.
+    pub fn push(mut self, status: UserStatus) -> Self {
+        self.0.insert(0, status);
+        self
+    }
+
+    /// The status to return to, and what remains.
+    pub fn pop(mut self, fallback: UserStatus) -> (UserStatus, Self) {
+        let back = if self.0.is_empty() {
+            fallback
+        } else {
+            self.0.remove(0)
+        };
+        (back, self)
+    }
+
+    pub fn stored(&self) -> Option<String> {
+        (!self.0.is_empty()).then(|| {
+            self.0
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+    }
+}
+
+/// Writes the status transition (and what it remembers) of a user.
+pub fn set_status(
     conn: &mut DbConnection,
-    user: &UserRow,
+    user_id: &str,
     status: UserStatus,
-    previous: Option<&str>,
+    remembered: &StatusStack,
     now: chrono::NaiveDateTime,
 ) -> ApiResult<()> {
-    diesel::update(users::table.find(&user.id))
+    diesel::update(users::table.find(user_id))
         .set((
             users::status.eq(status.as_str()),
-            users::previous_status.eq(previous),
+            users::previous_status.eq(remembered.stored()),
             users::updated_at.eq(now),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// 409 `last_owner` if the user is the only active owner of any account: checked before
+/// deactivating, blocking or deleting it, whoever does it.
+pub fn ensure_no_sole_ownership(conn: &mut DbConnection, user_id: &str) -> ApiResult<()> {
+    use crate::db::schema::account_memberships;
+    let owned: Vec<String> = account_memberships::table
+        .filter(account_memberships::user_id.eq(user_id))
+        .filter(account_memberships::role.eq(AccountRole::Owner.as_str()))
+        .select(account_memberships::account_id)
+        .load(conn)?;
+    for account_id in owned {
+        ensure_other_owner(conn, &account_id, user_id)?;
+    }
     Ok(())
 }
 
@@ -61,7 +121,8 @@ fn revoke_invitations(
 }
 
 /// Carries out `action` on `user` (already authorized); returns the response's
-/// top-level meta, if any.
+/// top-level meta, if any. Events are recorded in the user's home account, where its
+/// admins look, whoever acted.
 fn perform(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -70,14 +131,15 @@ fn perform(
 ) -> ApiResult<Option<Value>> {
     let now = caller.now;
     let before = user.status();
+    let remembered = StatusStack::of(user);
     let mut meta = None;
     let (after, event) = match action {
         Action::Invite => {
-            set_status(conn, user, UserStatus::Invited, None, now)?;
+            set_status(conn, &user.id, UserStatus::Invited, &remembered, now)?;
             meta = Some(issue_invitation(
                 conn,
                 &user.id,
-                &caller.account_id,
+                &user.account_id,
                 &caller.user_id,
                 now,
             )?);
@@ -85,34 +147,34 @@ fn perform(
         }
         Action::RevokeInvitation => {
             revoke_invitations(conn, &user.id, now)?;
-            set_status(conn, user, UserStatus::Created, None, now)?;
+            set_status(conn, &user.id, UserStatus::Created, &remembered, now)?;
             (UserStatus::Created, "user.invitation_revoked")
         }
         Action::Deactivate => {
-            if user.role() == Some(AccountRole::Owner) {
-                ensure_other_owner(conn, &caller.account_id, &user.id)?;
-            }
-            set_status(conn, user, UserStatus::Deactivated, None, now)?;
+            ensure_no_sole_ownership(conn, &user.id)?;
+            set_status(conn, &user.id, UserStatus::Deactivated, &remembered, now)?;
             end_all_sessions(conn, &user.id, now)?;
             (UserStatus::Deactivated, "user.deactivated")
         }
         Action::Reactivate => {
-            set_status(conn, user, UserStatus::Active, None, now)?;
+            set_status(conn, &user.id, UserStatus::Active, &remembered, now)?;
             (UserStatus::Active, "user.reactivated")
         }
         Action::Block => {
-            set_status(conn, user, UserStatus::Blocked, Some(before.as_str()), now)?;
+            ensure_no_sole_ownership(conn, &user.id)?;
+            set_status(
+                conn,
+                &user.id,
+                UserStatus::Blocked,
+                &remembered.push(before),
+                now,
+            )?;
             end_all_sessions(conn, &user.id, now)?;
             (UserStatus::Blocked, "user.blocked")
         }
         Action::Unblock => {
-            let back = user
-                .previous_status
-                .as_deref()
-                .and_then(|s| UserStatus::parse(s).ok())
-                .filter(|s| !matches!(s, UserStatus::Blocked | UserStatus::Deleted))
-                .unwrap_or(UserStatus::Active);
-            set_status(conn, user, back, None, now)?;
+            let (back, rest) = remembered.pop(UserStatus::Active);
+            set_status(conn, &user.id, back, &rest, now)?;
             (back, "user.unblocked")
         }
         Action::Restore => {
@@ -131,30 +193,23 @@ fn perform(
                     .and_then(|i| crate::domain::Identifier::parse(i).ok())
                     .as_ref(),
             )?;
-            let back = user
-                .previous_status
-                .as_deref()
-                .and_then(|s| UserStatus::parse(s).ok())
-                .filter(|s| *s != UserStatus::Deleted)
-                .unwrap_or(UserStatus::Created);
+            let (back, rest) = remembered.pop(UserStatus::Created);
+            set_status(conn, &user.id, back, &rest, now)?;
             diesel::update(users::table.find(&user.id))
-                .set((
-                    users::status.eq(back.as_str()),
-                    users::previous_status.eq(None::<String>),
-                    users::discarded_at.eq(None::<chrono::NaiveDateTime>),
-                    users::updated_at.eq(now),
-                ))
+                .set(users::discarded_at.eq(None::<chrono::NaiveDateTime>))
                 .execute(conn)?;
             (back, "user.restored")
         }
-        Action::Edit | Action::Delete | Action::ChangePassword => return Err(ApiError::not_found()),
+        Action::Edit | Action::Delete | Action::ChangePassword => {
+            return Err(ApiError::not_found());
+        }
     };
     let mut changes = Changes::default();
     changes.set("status", before.as_str(), after.as_str());
     audit::record_by(
         conn,
         caller,
-        &caller.account_id,
+        &user.account_id,
         event,
         ("user", &user.id),
         changes,
@@ -315,7 +370,7 @@ pub async fn change_password(
         audit::record_by(
             conn,
             caller,
-            &caller.account_id,
+            &user.account_id,
             "user.password_changed",
             ("user", &user.id),
             Changes::default(),
