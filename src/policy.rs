@@ -15,8 +15,8 @@ use crate::jsonapi::error::ApiError;
 pub struct UserFacts<'a> {
     pub id: &'a str,
     pub status: UserStatus,
-    /// The user's role in the caller's account (`None`: not a member of it).
-    pub role: Option<AccountRole>,
+    /// The user owns the caller's account.
+    pub owner: bool,
     /// The user's home account: only its admins manage the user (its status,
     /// password and profile are global). Another account that added the user as a
     /// guest removes the membership instead.
@@ -37,8 +37,7 @@ fn manages(caller: &Caller, target: &UserFacts<'_>) -> bool {
     if target.home_account_id != caller.account_id {
         return false;
     }
-    caller.role == AccountRole::Owner
-        || (caller.role == AccountRole::Admin && target.role != Some(AccountRole::Owner))
+    caller.role == AccountRole::Owner || (caller.role == AccountRole::Admin && !target.owner)
 }
 
 /// The answer to "may the caller do this, now?".
@@ -165,7 +164,7 @@ pub mod user {
             Action::Restore => Decision::from(admin, status == Deleted),
             // Nobody sets an owner's password but the owner (and platform admins).
             Action::ChangePassword => Decision::from(
-                own || (admin && (caller.platform_admin || u.role != Some(AccountRole::Owner))),
+                own || (admin && (caller.platform_admin || !u.owner)),
                 status != Deleted,
             ),
         }

@@ -12,10 +12,12 @@ use actix_web::{FromRequest, HttpRequest, web};
 use diesel::prelude::*;
 
 use crate::app::AppState;
+use crate::db::BackendKind;
 use crate::db::schema::{account_memberships, accounts, sessions, users};
 use crate::domain::AccountRole;
 use crate::jsonapi::error::ApiError;
 use crate::jsonapi::http::request_context;
+use diesel::sql_types::{Nullable, Text};
 
 /// The signed-in user making the request, in the account its session is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,9 @@ pub struct Caller {
     /// The account has guests (members whose home is another account): lists of its
     /// users then look beyond `users.account_id`.
     pub account_has_guests: bool,
+    /// The owners of the session's account: the policy asks "is this user an owner?"
+    /// for every user it shows, and this answers it without a query per row.
+    pub account_owner_ids: Vec<String>,
     /// When the request was authenticated, by the server's clock: "now" for every rule
     /// of this request (session expiry, invitation expiry).
     pub now: chrono::NaiveDateTime,
@@ -39,6 +44,11 @@ impl Caller {
         self.role.is_admin()
     }
 }
+
+const OWNERS_SQLITE: &str = "(SELECT group_concat(o.user_id, ',') FROM account_memberships o \
+     WHERE o.account_id = sessions.account_id AND o.role = 'owner')";
+const OWNERS_POSTGRES: &str = "(SELECT string_agg(o.user_id, ',') FROM account_memberships o \
+     WHERE o.account_id = sessions.account_id AND o.role = 'owner')";
 
 fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -63,6 +73,11 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
     let found = state
         .db
         .run(&ctx.db, move |conn| {
+            // The account's owners, as one comma-separated column of the same statement.
+            let owners = match conn.backend() {
+                BackendKind::Sqlite => OWNERS_SQLITE,
+                BackendKind::Postgres => OWNERS_POSTGRES,
+            };
             sessions::table
                 .inner_join(users::table.on(users::id.eq(sessions::user_id)))
                 .inner_join(accounts::table.on(accounts::id.eq(sessions::account_id)))
@@ -83,14 +98,24 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
                     account_memberships::role,
                     users::platform_admin,
                     accounts::guests,
+                    diesel::dsl::sql::<Nullable<Text>>(owners),
                 ))
-                .first::<(String, bool, i32)>(conn)
+                .first::<(String, bool, i32, Option<String>)>(conn)
                 .optional()
                 .map_err(ApiError::from)
-                .map(|row| row.map(|(role, admin, guests)| (claims, role, admin, guests > 0)))
+                .map(|row| {
+                    row.map(|(role, admin, guests, owners)| {
+                        (claims, role, admin, guests > 0, owners.unwrap_or_default())
+                    })
+                })
         })
         .await?;
-    let (claims, role, platform_admin, account_has_guests) = found.ok_or_else(rejected)?;
+    let (claims, role, platform_admin, account_has_guests, owners) = found.ok_or_else(rejected)?;
+    let account_owner_ids = owners
+        .split(',')
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .collect();
     let role = AccountRole::parse(&role).map_err(ApiError::internal)?;
     Ok(Some(Caller {
         user_id: claims.sub,
@@ -99,6 +124,7 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
         role,
         platform_admin,
         account_has_guests,
+        account_owner_ids,
         now,
     }))
 }

@@ -6,7 +6,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
 
 use super::engine::{CursorValue, FilterSql, Link, Resource, Scope, SortKind, SortSpec};
 use crate::auth::Caller;
@@ -83,9 +82,6 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub discarded_at: Option<NaiveDateTime>,
-    /// The user's role in the account the request is about (see `caller_columns`).
-    #[diesel(sql_type = Nullable<Text>)]
-    pub role_in_account: Option<String>,
 }
 
 pub const COLUMNS: &str = "users.id, users.account_id, users.name, users.email, users.identifier, \
@@ -97,17 +93,14 @@ impl UserRow {
         UserStatus::parse(&self.status).unwrap_or(UserStatus::Created)
     }
 
-    pub fn role(&self) -> Option<AccountRole> {
-        self.role_in_account
-            .as_deref()
-            .and_then(|r| AccountRole::parse(r).ok())
-    }
-
-    pub fn facts(&self) -> policy::UserFacts<'_> {
+    /// What the policy needs to know about this user, for `caller`. Whether it owns the
+    /// caller's account comes with the caller (read once with the session), so that no
+    /// query needs a per-row role lookup.
+    pub fn facts<'a>(&'a self, caller: &Caller) -> policy::UserFacts<'a> {
         policy::UserFacts {
             id: &self.id,
             status: self.status(),
-            role: self.role(),
+            owner: caller.account_owner_ids.contains(&self.id),
             home_account_id: &self.account_id,
         }
     }
@@ -258,18 +251,8 @@ impl Resource for UserResource {
         }
     }
 
-    fn caller_columns(q: &mut SqlBuilder, scope: &Scope<'_>) {
-        let account_id = scope
-            .account_id
-            .clone()
-            .unwrap_or_else(|| scope.caller.account_id.clone());
-        q.sql(", (SELECT r.role FROM account_memberships r WHERE r.user_id = users.id AND r.account_id = ")
-            .bind(account_id)
-            .sql(") AS role_in_account");
-    }
-
     fn actions(row: &UserRow, caller: &Caller) -> Vec<(&'static str, bool)> {
-        policy::user::actions(caller, &row.facts())
+        policy::user::actions(caller, &row.facts(caller))
     }
 }
 
@@ -687,7 +670,7 @@ pub async fn update(
         StatusCode::OK,
         move |conn, caller| {
             let current = find_for_change(conn, caller, &id)?;
-            policy::user::decide(caller, policy::user::Action::Edit, &current.facts())
+            policy::user::decide(caller, policy::user::Action::Edit, &current.facts(caller))
                 .enforce("edit")?;
             input.check_read_only(&SCHEMA, &shown_attributes(&current))?;
             let email = changes
@@ -785,7 +768,7 @@ pub async fn delete(
     let id = path.into_inner();
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = find_for_change(conn, caller, &id)?;
-        policy::user::decide(caller, policy::user::Action::Delete, &current.facts())
+        policy::user::decide(caller, policy::user::Action::Delete, &current.facts(caller))
             .enforce("delete")?;
         super::user_lifecycle::ensure_no_sole_ownership(conn, &id)?;
         let changed = diesel::update(users::table.find(&id).filter(users::discarded_at.is_null()))

@@ -238,7 +238,7 @@ pub async fn action(
         StatusCode::OK,
         move |conn, caller| {
             let user = engine::find::<UserResource>(conn, &single_scope(caller), &id)?;
-            decide(caller, action, &user.facts()).enforce(action.name())?;
+            decide(caller, action, &user.facts(caller)).enforce(action.name())?;
             let meta = perform(conn, caller, action, &user)?;
             Ok(Written { id, meta })
         },
@@ -324,8 +324,12 @@ pub async fn change_password(
         .db
         .run(&ctx.db, move |conn| {
             let user = engine::find::<UserResource>(conn, &single_scope(&check_caller), &check_id)?;
-            decide(&check_caller, Action::ChangePassword, &user.facts())
-                .enforce("change the password of")?;
+            decide(
+                &check_caller,
+                Action::ChangePassword,
+                &user.facts(&check_caller),
+            )
+            .enforce("change the password of")?;
             let hash: Option<String> = users::table
                 .find(&user.id)
                 .select(users::password_hash)
@@ -359,7 +363,8 @@ pub async fn change_password(
     change_only(&state, &ctx, caller, move |conn, caller| {
         // Decided again: the user may have changed while the hash was computed.
         let user = engine::find::<UserResource>(conn, &single_scope(caller), &id)?;
-        decide(caller, Action::ChangePassword, &user.facts()).enforce("change the password of")?;
+        decide(caller, Action::ChangePassword, &user.facts(caller))
+            .enforce("change the password of")?;
         diesel::update(users::table.find(&user.id))
             .set((
                 users::password_hash.eq(&hash),
