@@ -4,6 +4,8 @@
 
 mod auth;
 mod helpers;
+mod lifecycle;
+mod matrix;
 mod protocol;
 mod queries;
 mod query;
