@@ -17,43 +17,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz));
 
-    let mut api = web::scope("/api/v1")
-        .service(
-            Endpoint::new("/sessions")
-                .post(session::create)
-                .get(session::list)
-                .build(),
-        )
-        .service(
-            Endpoint::new("/sessions/{id}")
-                .get(session::show)
-                .delete(session::delete)
-                .build(),
-        )
-        .service(Endpoint::new("/me").get(user::me).build())
-        .service(
-            Endpoint::new("/invitations/accept")
-                .post(onboarding::accept_invitation)
-                .build(),
-        )
-        .service(
-            Endpoint::new("/registrations")
-                .post(onboarding::register)
-                .build(),
-        )
-        .service(
-            Endpoint::new("/users/{id}/actions/{action}")
-                .post(user_lifecycle::action)
-                .build(),
-        )
-        .service(
-            Endpoint::new("/users/{id}/password")
-                .post(user_lifecycle::change_password)
-                .build(),
-        );
-
     // Routes are matched in order, each by a regex: the busiest (collections, single
     // resources) go first.
+    let mut api = web::scope("/api/v1");
     for &resource in resources::ALL {
         let collection = Endpoint::typed(resource, "").get(read::collection);
         let single = Endpoint::typed(resource, "/{id}").get(read::single);
@@ -88,15 +54,45 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             ),
             _ => (collection, single),
         };
-        api = api
-            .service(collection.build())
-            .service(single.build())
-            .service(
-                Endpoint::typed(resource, "/{id}/{relationship}")
-                    .get(read::related)
-                    .build(),
-            );
+        api = api.service(collection.build()).service(single.build());
     }
+    // Then the endpoints that are not one type's collection or resource; before the
+    // related routes, which would read `/users/{id}/password` as a relationship.
+    api = api
+        .service(
+            Endpoint::new("/sessions")
+                .post(session::create)
+                .get(session::list)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/sessions/{id}")
+                .get(session::show)
+                .delete(session::delete)
+                .build(),
+        )
+        .service(Endpoint::new("/me").get(user::me).build())
+        .service(
+            Endpoint::new("/invitations/accept")
+                .post(onboarding::accept_invitation)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/registrations")
+                .post(onboarding::register)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/users/{id}/actions/{action}")
+                .post(user_lifecycle::action)
+                .build(),
+        )
+        .service(
+            Endpoint::new("/users/{id}/password")
+                .post(user_lifecycle::change_password)
+                .build(),
+        );
+
     // Relationship routes before related ones, so that `/users/{id}/relationships/teams`
     // is not read as a related collection.
     for &resource in resources::ALL

@@ -31,8 +31,8 @@ pub static AUDIT_EVENTS: Engine<audit_event::AuditEventResource> = Engine::new()
 
 /// Every type served through the generic engine.
 pub static ALL: &[&'static dyn DynResource] = &[
-    &ACCOUNTS,
     &USERS,
+    &ACCOUNTS,
     &TEAMS,
     &ACCOUNT_MEMBERSHIPS,
     &TEAM_MEMBERSHIPS,
