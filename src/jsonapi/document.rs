@@ -230,11 +230,22 @@ pub fn resource_url(base: &str, schema: &ResourceSchema, id: &str) -> String {
     format!("{base}/{}/{id}", schema.path)
 }
 
-fn write_resource(out: &mut Vec<u8>, node: &Node, options: &DocumentOptions<'_>) {
+/// JSON string contents (without quotes) for `text`: escaped once and reused, because
+/// the links of a large page repeat the same prefix thousands of times.
+fn escaped(text: &str) -> String {
+    let quoted = serde_json::to_string(text).unwrap_or_default();
+    quoted
+        .get(1..quoted.len().saturating_sub(1))
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn write_resource(out: &mut Vec<u8>, node: &Node, options: &DocumentOptions<'_>, base: &str) {
     let object = &*node.object;
     let schema = object.schema();
     let id = object.id();
-    let self_url = resource_url(options.base, schema, id);
+    // `base/path/id`, escaped for a JSON string: every link of this resource starts so.
+    let self_url = format!("{base}/{}/{}", schema.path, escaped(id));
     let fields = options.fields.get(schema.type_name);
 
     out.extend_from_slice(b"{\"type\":");
@@ -257,12 +268,18 @@ fn write_resource(out: &mut Vec<u8>, node: &Node, options: &DocumentOptions<'_>)
         }
         out.extend_from_slice(if first { b",\"relationships\":{" } else { b"," });
         first = false;
-        push_json(out, rel.name);
-        out.extend_from_slice(b":{\"links\":{\"self\":");
-        push_json(out, &format!("{self_url}/relationships/{}", rel.name));
-        out.extend_from_slice(b",\"related\":");
-        push_json(out, &format!("{self_url}/{}", rel.name));
-        out.push(b'}');
+        // Relationship names are program constants: no escaping needed.
+        out.push(b'"');
+        out.extend_from_slice(rel.name.as_bytes());
+        out.extend_from_slice(b"\":{\"links\":{\"self\":\"");
+        out.extend_from_slice(self_url.as_bytes());
+        out.extend_from_slice(b"/relationships/");
+        out.extend_from_slice(rel.name.as_bytes());
+        out.extend_from_slice(b"\",\"related\":\"");
+        out.extend_from_slice(self_url.as_bytes());
+        out.push(b'/');
+        out.extend_from_slice(rel.name.as_bytes());
+        out.extend_from_slice(b"\"}");
         if rel.is_to_many() {
             if let Some((_, ids)) = node.to_many.iter().find(|(name, _)| *name == rel.name) {
                 out.extend_from_slice(b",\"data\":[");
@@ -287,9 +304,9 @@ fn write_resource(out: &mut Vec<u8>, node: &Node, options: &DocumentOptions<'_>)
         out.push(b'}');
     }
 
-    out.extend_from_slice(b",\"links\":{\"self\":");
-    push_json(out, &self_url);
-    out.extend_from_slice(b"},\"meta\":{\"permissions\":{\"actions\":{");
+    out.extend_from_slice(b",\"links\":{\"self\":\"");
+    out.extend_from_slice(self_url.as_bytes());
+    out.extend_from_slice(b"\"},\"meta\":{\"permissions\":{\"actions\":{");
     for (i, (action, allowed)) in node.actions.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -327,6 +344,7 @@ const JSONAPI_MEMBER: &[u8] = b"\"jsonapi\":{\"version\":\"1.1\"}";
 /// Writes a whole document: primary data, then every other node of the graph as
 /// `included` (only when `include` was given).
 pub fn write_document(graph: &Graph, primary: &Primary, options: &DocumentOptions<'_>) -> Vec<u8> {
+    let base = escaped(options.base);
     let mut out = Vec::with_capacity(1024 + graph.nodes.len() * 900);
     out.extend_from_slice(b"{");
     out.extend_from_slice(JSONAPI_MEMBER);
@@ -341,7 +359,7 @@ pub fn write_document(graph: &Graph, primary: &Primary, options: &DocumentOption
     match primary {
         Primary::One(i) => {
             is_primary[*i] = true;
-            write_resource(&mut out, &graph.nodes[*i], options);
+            write_resource(&mut out, &graph.nodes[*i], options, &base);
         }
         Primary::Many(list) => {
             out.push(b'[');
@@ -350,7 +368,7 @@ pub fn write_document(graph: &Graph, primary: &Primary, options: &DocumentOption
                     out.push(b',');
                 }
                 is_primary[*i] = true;
-                write_resource(&mut out, &graph.nodes[*i], options);
+                write_resource(&mut out, &graph.nodes[*i], options, &base);
             }
             out.push(b']');
         }
@@ -367,7 +385,7 @@ pub fn write_document(graph: &Graph, primary: &Primary, options: &DocumentOption
                 out.push(b',');
             }
             first = false;
-            write_resource(&mut out, node, options);
+            write_resource(&mut out, node, options, &base);
         }
         out.push(b']');
     }
