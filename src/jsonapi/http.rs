@@ -75,11 +75,7 @@ pub async fn jsonapi_middleware(
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok());
-    let supported_ext = if req.path().ends_with("/operations") {
-        Some(media::ATOMIC_EXTENSION)
-    } else {
-        None
-    };
+    let supported_ext = media::extension_of(req.path());
     let acceptance = media::judge_accept(accept, supported_ext);
     let cursor_profile = matches!(
         acceptance,
@@ -178,11 +174,7 @@ impl FromRequest for JsonApiBody {
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| v.to_str().unwrap_or("(not text)").to_owned());
-        let supported_ext = if req.path().ends_with("/operations") {
-            Some(media::ATOMIC_EXTENSION)
-        } else {
-            None
-        };
+        let supported_ext = media::extension_of(req.path());
         let declared_length = req
             .headers()
             .get(header::CONTENT_LENGTH)

@@ -194,7 +194,62 @@ impl<T> Patch<T> {
     }
 }
 
+/// Whether an attribute must be given, and whether it may be null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// Absent or null is a 422 (`is required`).
+    Required,
+    /// Absent leaves the value unchanged; null is a 422 (`must not be null`).
+    Optional,
+    /// Absent leaves the value unchanged; null clears it.
+    Nullable,
+}
+
+impl Presence {
+    /// `Required` on create, `Optional` on update.
+    pub fn required_if(creating: bool) -> Self {
+        if creating {
+            Presence::Required
+        } else {
+            Presence::Optional
+        }
+    }
+}
+
 impl ResourceInput {
+    /// A string attribute parsed with `parse` (a domain type's parser, usually): `None`
+    /// when absent or invalid, `Some(None)` when null and `Nullable`. Every problem is
+    /// recorded in `problems` as a 422 pointing at the attribute, so a client sees them
+    /// all at once.
+    pub fn parse_string<T, E: std::fmt::Display>(
+        &self,
+        problems: &mut Problems,
+        name: &str,
+        presence: Presence,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<Option<T>> {
+        let problem = |detail: String| ApiError::validation(attribute_pointer(name), detail);
+        match (problems.check(self.string(name))?, presence) {
+            (Patch::Value(text), _) => match parse(text) {
+                Ok(value) => Some(Some(value)),
+                Err(e) => {
+                    problems.push(problem(e.to_string()));
+                    None
+                }
+            },
+            (Patch::Null, Presence::Nullable) => Some(None),
+            (Patch::Absent, Presence::Optional | Presence::Nullable) => None,
+            (Patch::Null, Presence::Optional) => {
+                problems.push(problem("must not be null".into()));
+                None
+            }
+            (_, Presence::Required) => {
+                problems.push(problem("is required".into()));
+                None
+            }
+        }
+    }
+
     /// A string attribute, or a 422 pointing at it if it is another JSON type.
     pub fn string(&self, name: &str) -> ApiResult<Patch<&str>> {
         match self.attributes.get(name) {

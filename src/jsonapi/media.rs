@@ -5,6 +5,11 @@
 pub const JSONAPI_MEDIA_TYPE: &str = "application/vnd.api+json";
 pub const ATOMIC_EXTENSION: &str = "https://jsonapi.org/ext/atomic";
 
+/// The extension an endpoint speaks: only the Atomic Operations endpoint has one.
+pub fn extension_of(path: &str) -> Option<&'static str> {
+    path.ends_with("/operations").then_some(ATOMIC_EXTENSION)
+}
+
 /// One media range of a header, e.g. `application/vnd.api+json; profile="a b"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaRange {

@@ -139,8 +139,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::engine::Discarded;
-use super::read::single_scope;
 use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
@@ -150,7 +148,7 @@ use crate::domain::{AccountRole, Name, Slug};
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
-    Intent, Patch, Problems, ResourceInput, attribute_pointer, parse_resource_document,
+    Intent, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
 
 fn slug_taken() -> ApiError {
@@ -181,46 +179,15 @@ fn map_unique(e: diesel::result::Error) -> ApiError {
 /// Name and slug from a request; `required` on create.
 fn parse_account(input: &ResourceInput, required: bool) -> ApiResult<(Option<Name>, Option<Slug>)> {
     let mut problems = Problems::default();
-    let mut field = |name: &str| -> Option<String> {
-        match problems.check(input.string(name))? {
-            Patch::Value(v) => Some(v.to_owned()),
-            Patch::Absent if !required => None,
-            _ => {
-                problems.push(ApiError::validation(attribute_pointer(name), "is required"));
-                None
-            }
-        }
-    };
-    let (name, slug) = (field("name"), field("slug"));
-    let name = name.and_then(|n| {
-        Name::parse(&n)
-            .map_err(|e| {
-                problems.push(ApiError::validation(
-                    attribute_pointer("name"),
-                    e.to_string(),
-                ))
-            })
-            .ok()
-    });
-    let slug = slug.and_then(|s| {
-        Slug::parse(&s)
-            .map_err(|e| {
-                problems.push(ApiError::validation(
-                    attribute_pointer("slug"),
-                    e.to_string(),
-                ))
-            })
-            .ok()
-    });
+    let presence = Presence::required_if(required);
+    let name = input
+        .parse_string(&mut problems, "name", presence, Name::parse)
+        .flatten();
+    let slug = input
+        .parse_string(&mut problems, "slug", presence, Slug::parse)
+        .flatten();
     problems.finish()?;
     Ok((name, slug))
-}
-
-/// The caller's live account with this id, for a change.
-fn find_live(conn: &mut DbConnection, caller: &Caller, id: &str) -> ApiResult<AccountRow> {
-    let mut scope = single_scope(caller);
-    scope.discarded = Discarded::Exclude;
-    super::engine::find::<AccountResource>(conn, &scope, id)
 }
 
 /// `POST /accounts`: a new account whose owner is the caller (as a guest membership:
@@ -316,7 +283,7 @@ pub async fn update(
         &super::ACCOUNTS,
         StatusCode::OK,
         move |conn, caller| {
-            let current = find_live(conn, caller, &id)?;
+            let current = super::engine::find_live::<AccountResource>(conn, caller, &id)?;
             policy::authorize(policy::account::edit(caller, &current.id), "edit")?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
             if let Some(slug) = &slug {
@@ -365,7 +332,7 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     change_only(&state, &ctx, caller, move |conn, caller| {
-        let current = find_live(conn, caller, &id)?;
+        let current = super::engine::find_live::<AccountResource>(conn, caller, &id)?;
         policy::authorize(policy::account::delete(caller, &current.id), "delete")?;
         let changed = diesel::update(
             accounts::table

@@ -131,7 +131,7 @@ use crate::domain::DeviceSubType;
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
-    Intent, Patch, Problems, ResourceInput, attribute_pointer, parse_resource_document,
+    Intent, Patch, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
 
 /// The longest push token accepted (APNs and FCM tokens are far shorter).
@@ -147,55 +147,37 @@ struct DeviceChanges {
 
 fn parse_device(input: &ResourceInput, creating: bool) -> ApiResult<DeviceChanges> {
     let mut problems = Problems::default();
-    let mut changes = DeviceChanges::default();
-    match problems.check(input.string("device_type")) {
-        Some(Patch::Value(v)) => {
-            changes.device_type = DeviceType::parse(v)
-                .map_err(|e| {
-                    problems.push(ApiError::validation(
-                        attribute_pointer("device_type"),
-                        e.to_string(),
-                    ))
-                })
-                .ok();
-        }
-        Some(Patch::Absent) if !creating => {}
-        Some(_) => problems.push(ApiError::validation(
-            attribute_pointer("device_type"),
-            "is required",
-        )),
-        None => {}
-    }
-    match problems.check(input.string("sub_type")) {
-        Some(Patch::Value(v)) => {
-            changes.sub_type = DeviceSubType::parse(v)
-                .map_err(|e| {
-                    problems.push(ApiError::validation(
-                        attribute_pointer("sub_type"),
-                        e.to_string(),
-                    ))
-                })
-                .ok()
-                .map(Some);
-        }
-        Some(Patch::Null) => changes.sub_type = Some(None),
-        _ => {}
-    }
-    match problems.check(input.string("token")) {
-        Some(Patch::Value(v)) if !v.trim().is_empty() && v.chars().count() <= MAX_TOKEN_CHARS => {
-            changes.token = Some(v.to_owned())
-        }
-        Some(Patch::Absent) if !creating => {}
-        Some(Patch::Value(_)) => problems.push(ApiError::validation(
-            attribute_pointer("token"),
-            format!("must be 1–{MAX_TOKEN_CHARS} characters"),
-        )),
-        Some(_) => problems.push(ApiError::validation(
-            attribute_pointer("token"),
-            "is required",
-        )),
-        None => {}
-    }
+    let mut changes = DeviceChanges {
+        device_type: input
+            .parse_string(
+                &mut problems,
+                "device_type",
+                Presence::required_if(creating),
+                DeviceType::parse,
+            )
+            .flatten(),
+        sub_type: input.parse_string(
+            &mut problems,
+            "sub_type",
+            Presence::Nullable,
+            DeviceSubType::parse,
+        ),
+        token: input
+            .parse_string(
+                &mut problems,
+                "token",
+                Presence::required_if(creating),
+                |v| {
+                    if !v.trim().is_empty() && v.chars().count() <= MAX_TOKEN_CHARS {
+                        Ok(v.to_owned())
+                    } else {
+                        Err(format!("must be 1–{MAX_TOKEN_CHARS} characters"))
+                    }
+                },
+            )
+            .flatten(),
+        enabled: None,
+    };
     match problems.check(input.boolean("enabled")) {
         Some(Patch::Value(b)) => changes.enabled = Some(b),
         Some(Patch::Null) => problems.push(ApiError::validation(

@@ -666,6 +666,18 @@ pub fn find<R: Resource>(
     rows.pop().ok_or_else(ApiError::not_found)
 }
 
+/// The live row of `R` with this id as `caller` sees it by id: what a change acts on
+/// (a soft-deleted row is 404 even for admins who may read it).
+pub fn find_live<R: Resource>(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<R::Row> {
+    let mut scope = super::read::single_scope(caller);
+    scope.discarded = Discarded::Exclude;
+    find::<R>(conn, &scope, id)
+}
+
 /// The SQL that restricts `R`'s rows to those related to `owner_id` through `link`
 /// (for related collections such as `/users/{id}/teams`).
 pub fn related_restriction<R: Resource>(

@@ -16,7 +16,7 @@ use crate::domain::{AccountRole, Email, Name, Password, Slug, UserStatus};
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
-    Intent, Patch, Problems, ResourceInput, attribute_pointer, parse_resource_document,
+    Intent, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
 use crate::jsonapi::schema::{Attribute, ResourceSchema};
 
@@ -55,21 +55,11 @@ fn required<T>(
     problems: &mut Problems,
     input: &ResourceInput,
     name: &str,
-    parse: impl Fn(&str) -> Result<T, crate::domain::DomainError>,
+    parse: impl FnOnce(&str) -> Result<T, crate::domain::DomainError>,
 ) -> Option<T> {
-    match problems.check(input.string(name))? {
-        Patch::Value(text) => match parse(text) {
-            Ok(value) => Some(value),
-            Err(e) => {
-                problems.push(ApiError::validation(attribute_pointer(name), e.to_string()));
-                None
-            }
-        },
-        _ => {
-            problems.push(ApiError::validation(attribute_pointer(name), "is required"));
-            None
-        }
-    }
+    input
+        .parse_string(problems, name, Presence::Required, parse)
+        .flatten()
 }
 
 /// `POST /invitations/accept`: sets the invited user's password, makes it active and
@@ -84,17 +74,10 @@ pub async fn accept_invitation(
     let mut problems = Problems::default();
     let token = required(&mut problems, &input, "token", |t| Ok(t.to_owned()));
     let secret = required(&mut problems, &input, "password", Password::parse);
-    let name = match problems.check(input.string("name")) {
-        Some(Patch::Value(n)) => Name::parse(n)
-            .map_err(|e| {
-                problems.push(ApiError::validation(
-                    attribute_pointer("name"),
-                    e.to_string(),
-                ))
-            })
-            .ok(),
-        _ => None,
-    };
+    // An optional new name; null leaves the invited name as it is.
+    let name = input
+        .parse_string(&mut problems, "name", Presence::Nullable, Name::parse)
+        .flatten();
     problems.finish()?;
     let (Some(token), Some(secret)) = (token, secret) else {
         return Err(ApiError::internal("fields checked above"));

@@ -18,7 +18,7 @@ use crate::db::{DbConnection, SqlBuilder, write_transaction};
 use crate::jsonapi::document::{AttributeWriter, Graph, Node, ResourceView};
 use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
-use crate::jsonapi::input::{Intent, Patch, Problems, attribute_pointer, parse_resource_document};
+use crate::jsonapi::input::{Intent, Presence, Problems, parse_resource_document};
 use crate::jsonapi::query::Query;
 use crate::jsonapi::schema::{Attribute, Relationship, ResourceSchema};
 
@@ -131,12 +131,13 @@ impl Resource for SessionResource {
     }
 
     fn actions(_row: &SessionRow, _caller: &Caller) -> Vec<(&'static str, bool)> {
-        vec![("delete", true)]
+        session_actions()
     }
 }
 
 pub static ENGINE: super::engine::Engine<SessionResource> = super::engine::Engine::new();
 
+/// A caller may end any session it can see: its own.
 fn session_actions() -> Vec<(&'static str, bool)> {
     vec![("delete", true)]
 }
@@ -237,14 +238,16 @@ pub async fn create(
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
     let mut problems = Problems::default();
     let mut required = |name: &str| -> Option<String> {
-        match problems.check(input.string(name)) {
-            Some(Patch::Value(v)) if !v.is_empty() => Some(v.to_owned()),
-            Some(_) => {
-                problems.push(ApiError::validation(attribute_pointer(name), "is required"));
-                None
+        let non_empty = |v: &str| {
+            if v.is_empty() {
+                Err("is required")
+            } else {
+                Ok(v.to_owned())
             }
-            None => None,
-        }
+        };
+        input
+            .parse_string(&mut problems, name, Presence::Required, non_empty)
+            .flatten()
     };
     let (account, email, secret) = (required("account"), required("email"), required("password"));
     problems.finish()?;

@@ -157,8 +157,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::engine::Discarded;
-use super::read::single_scope;
 use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
@@ -167,7 +165,7 @@ use crate::domain::{Description, TeamName};
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
-    Intent, Patch, Problems, ResourceInput, attribute_pointer, parse_resource_document,
+    Intent, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
 
 fn name_taken() -> ApiError {
@@ -212,47 +210,22 @@ fn parse_team(
     creating: bool,
 ) -> ApiResult<(Option<TeamName>, Option<Option<Description>>)> {
     let mut problems = Problems::default();
-    let name = match problems.check(input.string("name")) {
-        Some(Patch::Value(v)) => TeamName::parse(v)
-            .map_err(|e| {
-                problems.push(ApiError::validation(
-                    attribute_pointer("name"),
-                    e.to_string(),
-                ))
-            })
-            .ok(),
-        Some(Patch::Absent) if !creating => None,
-        Some(_) => {
-            problems.push(ApiError::validation(
-                attribute_pointer("name"),
-                "is required",
-            ));
-            None
-        }
-        None => None,
-    };
-    let description = match problems.check(input.string("description")) {
-        Some(Patch::Value(v)) => Description::parse(v)
-            .map_err(|e| {
-                problems.push(ApiError::validation(
-                    attribute_pointer("description"),
-                    e.to_string(),
-                ))
-            })
-            .ok()
-            .map(Some),
-        Some(Patch::Null) => Some(None),
-        _ => None,
-    };
+    let name = input
+        .parse_string(
+            &mut problems,
+            "name",
+            Presence::required_if(creating),
+            TeamName::parse,
+        )
+        .flatten();
+    let description = input.parse_string(
+        &mut problems,
+        "description",
+        Presence::Nullable,
+        Description::parse,
+    );
     problems.finish()?;
     Ok((name, description))
-}
-
-/// The caller's live team with this id, for a change.
-fn find_live(conn: &mut DbConnection, caller: &Caller, id: &str) -> ApiResult<TeamRow> {
-    let mut scope = single_scope(caller);
-    scope.discarded = Discarded::Exclude;
-    super::engine::find::<TeamResource>(conn, &scope, id)
 }
 
 /// `POST /teams`: account admins.
@@ -344,7 +317,7 @@ pub async fn update(
         &super::TEAMS,
         StatusCode::OK,
         move |conn, caller| {
-            let current = find_live(conn, caller, &id)?;
+            let current = super::engine::find_live::<TeamResource>(conn, caller, &id)?;
             policy::authorize(policy::team::edit(caller, current.caller_maintains), "edit")?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
             if let Some(name) = &name {
@@ -395,7 +368,7 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     change_only(&state, &ctx, caller, move |conn, caller| {
-        let current = find_live(conn, caller, &id)?;
+        let current = super::engine::find_live::<TeamResource>(conn, caller, &id)?;
         policy::authorize(policy::team::delete(caller), "delete")?;
         let changed = diesel::update(
             teams::table

@@ -275,7 +275,7 @@ use crate::domain::{Avatar, Email, Identifier, Name, Password, Preferences, Time
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
-    Intent, Patch, Problems, ResourceInput, attribute_pointer, parse_resource_document,
+    Intent, Patch, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
 use crate::resources::session::end_all_sessions;
 
@@ -295,41 +295,33 @@ struct UserChanges {
     password: Option<Password>,
 }
 
-fn parse_text<T>(
-    problems: &mut Problems,
-    input: &ResourceInput,
-    name: &str,
-    nullable: bool,
-    parse: impl Fn(&str) -> Result<T, crate::domain::DomainError>,
-) -> Option<Option<T>> {
-    match problems.check(input.string(name))? {
-        Patch::Absent => None,
-        Patch::Null if nullable => Some(None),
-        Patch::Null => {
-            problems.push(ApiError::validation(
-                attribute_pointer(name),
-                "must not be null",
-            ));
-            None
-        }
-        Patch::Value(text) => match parse(text) {
-            Ok(v) => Some(Some(v)),
-            Err(e) => {
-                problems.push(ApiError::validation(attribute_pointer(name), e.to_string()));
-                None
-            }
-        },
-    }
-}
-
 fn parse_changes(input: &ResourceInput, creating: bool) -> ApiResult<UserChanges> {
     let mut problems = Problems::default();
     let mut changes = UserChanges {
-        name: parse_text(&mut problems, input, "name", false, Name::parse).flatten(),
-        email: parse_text(&mut problems, input, "email", true, Email::parse),
-        identifier: parse_text(&mut problems, input, "identifier", true, Identifier::parse),
-        avatar: parse_text(&mut problems, input, "avatar", true, Avatar::parse),
-        timezone: parse_text(&mut problems, input, "timezone", false, Timezone::parse).flatten(),
+        name: input
+            .parse_string(
+                &mut problems,
+                "name",
+                Presence::required_if(creating),
+                Name::parse,
+            )
+            .flatten(),
+        email: input.parse_string(&mut problems, "email", Presence::Nullable, Email::parse),
+        identifier: input.parse_string(
+            &mut problems,
+            "identifier",
+            Presence::Nullable,
+            Identifier::parse,
+        ),
+        avatar: input.parse_string(&mut problems, "avatar", Presence::Nullable, Avatar::parse),
+        timezone: input
+            .parse_string(
+                &mut problems,
+                "timezone",
+                Presence::Optional,
+                Timezone::parse,
+            )
+            .flatten(),
         ..UserChanges::default()
     };
     match input.raw("preferences") {
@@ -347,14 +339,14 @@ fn parse_changes(input: &ResourceInput, creating: bool) -> ApiResult<UserChanges
         },
     }
     if creating {
-        changes.password =
-            parse_text(&mut problems, input, "password", true, Password::parse).flatten();
-        if changes.name.is_none() && input.string("name").is_ok_and(|p| p.is_absent()) {
-            problems.push(ApiError::validation(
-                attribute_pointer("name"),
-                "is required",
-            ));
-        }
+        changes.password = input
+            .parse_string(
+                &mut problems,
+                "password",
+                Presence::Nullable,
+                Password::parse,
+            )
+            .flatten();
     } else if !input.raw("password").is_absent() {
         problems.push(ApiError::validation(
             attribute_pointer("password"),
