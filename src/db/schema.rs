@@ -18,6 +18,9 @@ diesel::table! {
         account_id -> Text,
         name -> Text,
         email -> Nullable<Text>,
+        /// `email` case-folded (`Email::normalized`): what sign-in, uniqueness and
+        /// `filter[email]` compare.
+        email_key -> Nullable<Text>,
         identifier -> Nullable<Text>,
         status -> Text,
         previous_status -> Nullable<Text>,

@@ -123,12 +123,15 @@ impl Resource for AccountMembershipResource {
 
     /// Facts the permissions depend on, so that `meta.permissions` says `false` where the
     /// server would answer 409 (`last_owner`, home membership).
+    /// `CROSS JOIN` makes SQLite keep the written order — the account's few owners
+    /// first, then their users — whatever it guesses about the tables' sizes.
     fn caller_columns(q: &mut SqlBuilder, _scope: &Scope<'_>) {
         q.sql(
             ", (SELECT hu.account_id FROM users hu WHERE hu.id = account_memberships.user_id) \
              = account_memberships.account_id AS is_home, \
-             EXISTS (SELECT 1 FROM account_memberships o JOIN users ou ON ou.id = o.user_id \
-             WHERE o.account_id = account_memberships.account_id AND o.role = 'owner' \
+             EXISTS (SELECT 1 FROM account_memberships o CROSS JOIN users ou \
+             WHERE ou.id = o.user_id \
+             AND o.account_id = account_memberships.account_id AND o.role = 'owner' \
              AND o.user_id <> account_memberships.user_id AND ou.discarded_at IS NULL \
              AND ou.status = 'active') AS other_owner",
         );

@@ -78,8 +78,9 @@ pub struct SortSpec<Row> {
 pub enum FilterSql {
     /// `column IN (values)`; with a date operator, `column op value`.
     Column(&'static str),
-    /// `lower(column) IN (lower(values))`.
-    ColumnIgnoringCase(&'static str),
+    /// `column IN (values)` where the column stores a case-folded form (written by the
+    /// application) and the values are folded the same way, so that an index answers.
+    Folded(&'static str),
     /// Case-insensitive substring of any of the columns.
     Contains(&'static [&'static str]),
     /// `id IN (SELECT owner FROM table WHERE target IN (values))` — e.g. users of a team.
@@ -334,13 +335,12 @@ fn apply_filter<R: Resource>(q: &mut SqlBuilder, clause: &FilterClause) -> ApiRe
                 q.sql(")");
             }
         }
-        FilterSql::ColumnIgnoringCase(column) => {
+        FilterSql::Folded(column) => {
             let folded: Vec<String> = text_values(clause)
                 .iter()
-                .map(|v| v.to_lowercase())
+                .map(|v| v.trim().to_lowercase())
                 .collect();
-            q.sql(" AND ")
-                .in_list(&format!("casefold({column})"), &folded);
+            q.sql(" AND ").in_list(column, &folded);
         }
         FilterSql::Contains(columns) => {
             // Any needle (comma = OR) in any of the columns, ignoring case.

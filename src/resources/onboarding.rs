@@ -213,6 +213,7 @@ pub async fn register(
                         users::account_id.eq(&account_id),
                         users::name.eq(name.as_str()),
                         users::email.eq(email.as_str()),
+                        users::email_key.eq(email.normalized()),
                         users::status.eq(UserStatus::Active.as_str()),
                         users::timezone.eq("UTC"),
                         users::preferences.eq("{}"),

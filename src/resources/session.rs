@@ -281,13 +281,15 @@ pub async fn create(
             };
             // The home user wins over a guest with the same email; a live user over a
             // deleted one.
+            // By email first (indexed), then "is a member of this account" per match:
+            // as a join, SQLite would walk every membership of a large account.
             let found = users::table
-                .inner_join(
-                    account_memberships::table.on(account_memberships::user_id
-                        .eq(users::id)
-                        .and(account_memberships::account_id.eq(&account_id))),
-                )
-                .filter(crate::db::casefold(users::email).eq(lookup_email.to_lowercase()))
+                .filter(users::email_key.eq(&lookup_email))
+                .filter(diesel::dsl::exists(
+                    account_memberships::table
+                        .filter(account_memberships::user_id.eq(users::id))
+                        .filter(account_memberships::account_id.eq(&account_id)),
+                ))
                 .order((
                     users::discarded_at.is_null().desc(),
                     users::account_id.eq(&account_id).desc(),

@@ -196,7 +196,7 @@ impl Resource for UserResource {
     ];
     const FILTERS: &'static [(&'static str, FilterSql)] = &[
         ("status", FilterSql::Column("users.status")),
-        ("email", FilterSql::ColumnIgnoringCase("users.email")),
+        ("email", FilterSql::Folded("users.email_key")),
         ("identifier", FilterSql::Column("users.identifier")),
         ("name", FilterSql::Contains(&["users.name"])),
         ("q", FilterSql::Contains(&["users.name", "users.email"])),
@@ -375,17 +375,22 @@ pub fn check_unique(
     email: Option<&Email>,
     identifier: Option<&Identifier>,
 ) -> ApiResult<()> {
+    // Matches by email or identifier first (indexed), then membership per match: as a
+    // join, SQLite would walk every membership of a large account.
     let others = || {
         users::table
-            .inner_join(account_memberships::table.on(account_memberships::user_id.eq(users::id)))
-            .filter(account_memberships::account_id.eq_any(accounts.to_vec()))
+            .filter(diesel::dsl::exists(
+                account_memberships::table
+                    .filter(account_memberships::user_id.eq(users::id))
+                    .filter(account_memberships::account_id.eq_any(accounts.to_vec())),
+            ))
             .filter(users::discarded_at.is_null())
             .filter(users::id.ne(except_id.to_owned()))
             .into_boxed()
     };
     if let Some(email) = email {
         let taken: i64 = others()
-            .filter(crate::db::casefold(users::email).eq(email.as_str().to_lowercase()))
+            .filter(users::email_key.eq(email.normalized()))
             .count()
             .get_result(conn)?;
         if taken > 0 {
@@ -563,6 +568,7 @@ pub async fn create(
                     users::account_id.eq(&caller.account_id),
                     users::name.eq(&name),
                     users::email.eq(email.as_ref().map(Email::as_str)),
+                    users::email_key.eq(email.as_ref().map(Email::normalized)),
                     users::identifier.eq(identifier.as_ref().map(Identifier::as_str)),
                     users::status.eq(status.as_str()),
                     users::avatar.eq(avatar.as_ref().map(Avatar::as_str)),
@@ -690,6 +696,7 @@ pub async fn update(
                 .map_or(current.name.clone(), Name::into_inner);
             audit_changes.set("name", current.name.as_str(), name.as_str());
             let email_text = email.as_ref().map(|e| e.as_str().to_owned());
+            let email_key = email.as_ref().map(Email::normalized);
             audit_changes.set(
                 "email",
                 opt_str(current.email.as_ref()),
@@ -727,6 +734,7 @@ pub async fn update(
                     .set((
                         users::name.eq(&name),
                         users::email.eq(email_text.as_deref()),
+                        users::email_key.eq(email_key.as_deref()),
                         users::identifier.eq(identifier_text.as_deref()),
                         users::avatar.eq(avatar.as_deref()),
                         users::timezone.eq(&timezone),

@@ -194,6 +194,62 @@ async fn a_duplicate_email_is_409_taken_whatever_its_case() {
 }
 
 #[tokio::test]
+async fn emails_are_the_same_whatever_their_case_in_full_unicode() {
+    // An internationalised domain has capitals beyond ASCII; SQLite's own lower() would
+    // not fold them. Sign-in, uniqueness and filter[email] all compare the folded form.
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let password = "s3cret-enough-pw";
+    let id = app
+        .create_user(
+            &owner.token,
+            json!({"name": "Ann", "email": "Ann@BÜCHER.example", "password": password}),
+            Value::Null,
+        )
+        .await;
+
+    app.try_sign_in("acme", "ann@bücher.EXAMPLE", password)
+        .await
+        .assert_status(201);
+
+    let resp = app
+        .try_create_user(
+            &owner.token,
+            json!({"name": "Ann 2", "email": "ANN@bücher.example"}),
+            Value::Null,
+        )
+        .await;
+    resp.assert_error(409, "taken");
+    assert_eq!(resp.error()["source"]["pointer"], "/data/attributes/email");
+
+    let found = app
+        .get("/users?filter[email]=aNN@Bücher.Example", &owner.token)
+        .await;
+    found.assert_status(200);
+    assert_eq!(ids(&found.body["data"]), vec![id.clone()]);
+    // Shown as typed.
+    assert_eq!(
+        found.body["data"][0]["attributes"]["email"],
+        "Ann@BÜCHER.example"
+    );
+
+    // A changed email is compared in its new form.
+    app.patch(
+        &format!("/users/{id}"),
+        &owner.token,
+        &json!({"data": {"type": "user", "id": id, "attributes": {"email": "Ann@ÄPFEL.example"}}}),
+    )
+    .await
+    .assert_status(200);
+    app.try_sign_in("acme", "ann@äpfel.example", password)
+        .await
+        .assert_status(201);
+    app.try_sign_in("acme", "ann@bücher.example", password)
+        .await
+        .assert_error(401, "invalid_credentials");
+}
+
+#[tokio::test]
 async fn a_duplicate_identifier_is_409_taken() {
     let app = spawn_app().await;
     let owner = app.owner().await;

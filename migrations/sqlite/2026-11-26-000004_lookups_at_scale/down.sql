@@ -1,0 +1,10 @@
+DROP INDEX audit_events_account_id;
+DROP INDEX teams_account_id_live;
+DROP INDEX account_memberships_account_id;
+DROP INDEX users_identifier;
+DROP INDEX users_account_discarded_status;
+DROP INDEX users_email_key;
+DROP INDEX users_email_key_live;
+CREATE INDEX users_sign_in ON users (lower(email), account_id);
+CREATE UNIQUE INDEX users_email_live ON users (account_id, lower(email)) WHERE discarded_at IS NULL AND email IS NOT NULL;
+ALTER TABLE users DROP COLUMN email_key;
