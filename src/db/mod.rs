@@ -5,6 +5,7 @@
 
 pub mod schema;
 pub mod sql;
+pub mod time;
 
 pub use self::sql::SqlBuilder;
 

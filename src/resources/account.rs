@@ -42,8 +42,11 @@ pub struct AccountRow {
     pub id: String,
     pub name: String,
     pub slug: String,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::time::OptionalTime)]
     pub discarded_at: Option<NaiveDateTime>,
 }
 

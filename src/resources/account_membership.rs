@@ -40,7 +40,9 @@ pub struct AccountMembershipRow {
     pub account_id: String,
     pub user_id: String,
     pub role: String,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
     /// The membership in the user's home account (cannot be removed).
     #[diesel(sql_type = diesel::sql_types::Bool)]

@@ -46,6 +46,7 @@ pub struct AuditEventRow {
     pub target_type: String,
     pub target_id: String,
     pub changes: String,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub occurred_at: NaiveDateTime,
 }
 

@@ -42,7 +42,9 @@ pub struct DeviceRow {
     pub sub_type: Option<String>,
     pub token: String,
     pub enabled: bool,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
 }
 

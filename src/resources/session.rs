@@ -48,7 +48,9 @@ pub struct SessionRow {
     pub id: String,
     pub user_id: String,
     pub account_id: String,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub expires_at: NaiveDateTime,
 }
 

@@ -44,8 +44,11 @@ pub struct TeamRow {
     pub account_id: String,
     pub name: String,
     pub description: Option<String>,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::time::OptionalTime)]
     pub discarded_at: Option<NaiveDateTime>,
     /// The caller maintains this team (see `caller_columns`).
     #[diesel(sql_type = Bool)]

@@ -41,7 +41,9 @@ pub struct TeamMembershipRow {
     pub team_id: String,
     pub user_id: String,
     pub role: String,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
     #[diesel(sql_type = Bool)]
     pub caller_maintains: bool,

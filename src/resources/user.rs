@@ -78,9 +78,13 @@ pub struct UserRow {
     pub avatar: Option<String>,
     pub timezone: String,
     pub preferences: String,
+    #[diesel(deserialize_as = crate::db::time::OptionalTime)]
     pub last_sign_in_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::time::OptionalTime)]
     pub discarded_at: Option<NaiveDateTime>,
 }
 
