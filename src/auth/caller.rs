@@ -44,11 +44,6 @@ impl Caller {
     }
 }
 
-/// What the check of a session reads, in one statement: the session is live, its user
-/// active, its account not deleted; the caller's role there, and the account's owners
-/// (comma-separated) for the policy. Written out rather than with diesel's DSL because
-/// the owners' aggregate differs per backend, and a DSL `sql()` fragment would make
-/// diesel re-prepare this, the hottest statement, on every request.
 /// The check of a session, one statement on every request: the session is live, its
 /// user active, its account not deleted; it reads the caller's role there and the
 /// account's owners (comma-separated, for the policy). Written out, not with diesel's

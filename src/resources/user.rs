@@ -190,6 +190,7 @@ impl Resource for UserResource {
             value: |r| r.last_sign_in_at.map(CursorValue::Time),
         },
         // `alive`: active, created and invited users before deactivated, blocked, deleted.
+        // The index `users_account_alive_live` (migration 4) repeats this expression.
         SortSpec {
             name: "alive",
             expr: "(CASE WHEN users.status IN ('active', 'created', 'invited') THEN 0 ELSE 1 END)",

@@ -21,6 +21,8 @@ CREATE INDEX users_identifier ON users (identifier) WHERE identifier IS NOT NULL
 -- alone: the partial index of live users sorted by creation could not answer the count
 -- without reading every matching row (150 ms for 20,000 of 1,000,000 users).
 CREATE INDEX users_account_discarded_status ON users (account_id, discarded_at, status, id);
+-- sort=alive: the expression must read exactly as the sort's SQL in resources/user.rs.
+CREATE INDEX users_account_alive_live ON users (account_id, (CASE WHEN status IN ('active', 'created', 'invited') THEN 0 ELSE 1 END), id) WHERE discarded_at IS NULL;
 
 -- Lists without a sort are in id order; these let a page (offset or cursor) read its
 -- rows in that order from the index instead of sorting every row of the account

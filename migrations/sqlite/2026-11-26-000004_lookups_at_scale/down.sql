@@ -1,3 +1,4 @@
+DROP INDEX users_account_alive_live;
 DROP INDEX audit_events_account_id;
 DROP INDEX teams_account_id_live;
 DROP INDEX account_memberships_account_id;
