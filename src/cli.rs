@@ -359,6 +359,16 @@ pub fn seed(conn: &mut DbConnection, size: SeedSize) -> Result<SeedSummary, Stri
         bar.inc((end - start) + memberships);
         start = end;
     }
+    // PostgreSQL plans from table statistics and answers counts from the index alone
+    // only for pages its visibility map marks as all-visible; autovacuum sees to both
+    // some time after a bulk load. Do it now, so that a seeded database behaves like
+    // one that has been running. SQLite plans without statistics on purpose (see
+    // db::establish).
+    if conn.backend() == crate::db::BackendKind::Postgres {
+        bar.set_message("vacuum analyze");
+        diesel::connection::SimpleConnection::batch_execute(conn, "VACUUM ANALYZE")
+            .map_err(|e| format!("VACUUM ANALYZE after seeding: {e}"))?;
+    }
     bar.finish_with_message("done");
     Ok(SeedSummary {
         first_account_slug: "seed-0".into(),

@@ -94,8 +94,9 @@ impl SqlBuilder {
         self
     }
 
-    /// Appends `expr IN (…values…)`, with the values bound as one JSON array so the
-    /// statement text does not depend on how many there are.
+    /// Appends `expr IN (…values…)`, with the values bound as one parameter (a JSON
+    /// array on SQLite, a `text[]` on PostgreSQL) so the statement text does not depend
+    /// on how many there are.
     pub fn in_list<S: AsRef<str>>(&mut self, expr: &str, values: &[S]) -> &mut Self {
         match values {
             [] => return self.sql("1 = 0"),
@@ -104,23 +105,27 @@ impl SqlBuilder {
             [one] => return self.sql(expr).sql(" = ").bind(one.as_ref().to_owned()),
             _ => {}
         }
-        let array = serde_json::Value::Array(
-            values
-                .iter()
-                .map(|v| serde_json::Value::String(v.as_ref().to_owned()))
-                .collect(),
-        )
-        .to_string();
         self.sql(expr);
         match self.backend {
-            BackendKind::Sqlite => self
-                .sql(" IN (SELECT value FROM json_each(")
-                .bind(array)
-                .sql("))"),
+            BackendKind::Sqlite => {
+                let array = serde_json::Value::Array(
+                    values
+                        .iter()
+                        .map(|v| serde_json::Value::String(v.as_ref().to_owned()))
+                        .collect(),
+                )
+                .to_string();
+                self.sql(" IN (SELECT value FROM json_each(")
+                    .bind(array)
+                    .sql("))")
+            }
+            // `= ANY(array)`, not `IN (SELECT json_array_elements_text(…))`: PostgreSQL
+            // guessed 100 rows for the set-returning function and scanned the whole of
+            // team_memberships for an include instead of using its (user_id) index.
             BackendKind::Postgres => self
-                .sql(" IN (SELECT json_array_elements_text(CAST(")
-                .bind(array)
-                .sql(" AS json)))"),
+                .sql(" = ANY(CAST(")
+                .bind(postgres_text_array(values))
+                .sql(" AS text[]))"),
         }
     }
 
@@ -182,6 +187,27 @@ impl QueryFragment<MultiBackend> for SqlBuilder {
     }
 }
 
+/// A PostgreSQL array literal of texts: every element quoted, `"` and `\` escaped, so
+/// that commas, braces, quotes, spaces and `NULL` arrive as the text they are.
+fn postgres_text_array<S: AsRef<str>>(values: &[S]) -> String {
+    let mut literal = String::from("{");
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            literal.push(',');
+        }
+        literal.push('"');
+        for c in value.as_ref().chars() {
+            if c == '"' || c == '\\' {
+                literal.push('\\');
+            }
+            literal.push(c);
+        }
+        literal.push('"');
+    }
+    literal.push('}');
+    literal
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,8 +223,20 @@ mod tests {
             q.debug_sql(),
             "SELECT * FROM t WHERE a = ? AND b IN (SELECT value FROM json_each(?))"
         );
+        let mut pg = SqlBuilder::new(BackendKind::Postgres);
+        pg.in_list("b", &["1", "2"]);
+        assert_eq!(pg.debug_sql(), "b = ANY(CAST(? AS text[]))");
         let mut empty = SqlBuilder::new(BackendKind::Postgres);
         empty.in_list::<&str>("b", &[]);
         assert_eq!(empty.debug_sql(), "1 = 0");
+    }
+
+    #[test]
+    fn postgres_array_literals_quote_every_element() {
+        assert_eq!(postgres_text_array(&["a", "b"]), r#"{"a","b"}"#);
+        assert_eq!(
+            postgres_text_array(&[r#"say "hi""#, r"back\slash", "{x,y}", "NULL", ""]),
+            r#"{"say \"hi\"","back\\slash","{x,y}","NULL",""}"#
+        );
     }
 }

@@ -143,6 +143,43 @@ async fn ids_of(app: &TestApp, token: &str, path: &str) -> BTreeSet<String> {
 }
 
 #[tokio::test]
+async fn filters_on_several_values_take_quotes_backslashes_and_braces_literally() {
+    // Several values are bound as one array parameter; its quoting must not let a value
+    // that looks like array syntax match anything but itself.
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let mut ids = std::collections::HashMap::new();
+    for identifier in [r#"say "hi""#, r"back\slash", "{brace}", "NULL", "plain"] {
+        let id = app
+            .create_user(
+                &owner.token,
+                json!({"name": "Someone", "identifier": identifier}),
+                Value::Null,
+            )
+            .await;
+        ids.insert(identifier, id);
+    }
+    let expect =
+        |names: &[&str]| -> BTreeSet<String> { names.iter().map(|n| ids[n].clone()).collect() };
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "filter[identifier]=say%20%22hi%22,back%5Cslash,%7Bbrace%7D,NULL",
+            &[r#"say "hi""#, r"back\slash", "{brace}", "NULL"],
+        ),
+        ("filter[identifier]=NULL,nothing", &["NULL"]),
+        ("filter[identifier]=%7Bbrace%7D,%22,%5C", &["{brace}"]),
+    ];
+    for (query, names) in cases {
+        let resp = app.get(&format!("/users?{query}"), &owner.token).await;
+        resp.assert_status(200);
+        let found: BTreeSet<String> = crate::helpers::ids(&resp.body["data"])
+            .into_iter()
+            .collect();
+        assert_eq!(found, expect(names), "{query}");
+    }
+}
+
+#[tokio::test]
 async fn every_user_filter_selects_what_it_says() {
     let app = spawn_app().await;
     let p = people(&app).await;
