@@ -177,28 +177,64 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// A fresh, empty database for one test: a SQLite file in a temporary directory, or —
+/// when `ROSTER_TEST_DATABASE_URL` is set — a new database on that PostgreSQL server,
+/// dropped with the test.
+pub struct TestDatabase {
+    pub url: String,
+    pg_cleanup: Option<(String, String)>,
+    dir: Option<TempDir>,
+}
+
+impl TestDatabase {
+    pub fn new() -> TestDatabase {
+        match std::env::var("ROSTER_TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.trim().is_empty() => {
+                let name = format!("roster_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = roster::db::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("ROSTER_TEST_DATABASE_URL: {e}"));
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+                TestDatabase {
+                    url: with_database(&admin_url, &name),
+                    pg_cleanup: Some((admin_url, name)),
+                    dir: None,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let path = dir.path().join("roster.db");
+                TestDatabase {
+                    url: format!("sqlite://{}", path.display()),
+                    pg_cleanup: None,
+                    dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    /// Gives up the database's cleanup to the caller: (PostgreSQL admin URL and name to
+    /// drop, SQLite temporary directory to keep alive).
+    fn into_parts(mut self) -> (String, Option<(String, String)>, Option<TempDir>) {
+        let url = std::mem::take(&mut self.url);
+        (url, self.pg_cleanup.take(), self.dir.take())
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg_cleanup.take()
+            && let Ok(mut admin) = roster::db::establish(&admin_url)
+        {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
 /// Starts a server whose configuration `adjust` may change (CORS origins, …).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut RawConfig)) -> TestApp {
-    let (db_url, dir, pg_cleanup) = match std::env::var("ROSTER_TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.trim().is_empty() => {
-            let name = format!("roster_test_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = roster::db::establish(&admin_url)
-                .unwrap_or_else(|e| panic!("ROSTER_TEST_DATABASE_URL: {e}"));
-            admin
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-            (
-                with_database(&admin_url, &name),
-                None,
-                Some((admin_url, name)),
-            )
-        }
-        _ => {
-            let dir = tempfile::tempdir().expect("temporary directory");
-            let path = dir.path().join("roster.db");
-            (format!("sqlite://{}", path.display()), Some(dir), None)
-        }
-    };
+    let (db_url, pg_cleanup, dir) = TestDatabase::new().into_parts();
     start(db_url, Clock::default(), adjust, pg_cleanup, dir)
 }
 

@@ -6,6 +6,7 @@ mod auth;
 mod helpers;
 mod lifecycle;
 mod matrix;
+mod process;
 mod protocol;
 mod queries;
 mod query;
