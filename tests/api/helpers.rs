@@ -177,6 +177,24 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// `roster bootstrap` of the owner fixture: account `acme` ("Acme") with owner
+/// `owner@acme.test`, password [`OWNER_PASSWORD`].
+pub fn bootstrap_acme(conn: &mut DbConnection, clock: &Clock) -> cli::Bootstrapped {
+    cli::bootstrap(
+        conn,
+        cli::BootstrapRequest {
+            account_name: "Acme",
+            slug: "acme",
+            owner_name: "Olivia Owner",
+            email: "owner@acme.test",
+            password: Some(OWNER_PASSWORD),
+            platform_admin: false,
+        },
+        clock,
+    )
+    .expect("bootstrap")
+}
+
 /// A fresh, empty database for one test: a SQLite file in a temporary directory, or —
 /// when `ROSTER_TEST_DATABASE_URL` is set — a new database on that PostgreSQL server,
 /// dropped with the test.
@@ -505,19 +523,7 @@ impl TestApp {
 
     /// The owner fixture: account `acme` ("Acme") with owner `owner@acme.test`.
     pub async fn owner(&self) -> Owner {
-        let made = cli::bootstrap(
-            &mut self.db(),
-            cli::BootstrapRequest {
-                account_name: "Acme",
-                slug: "acme",
-                owner_name: "Olivia Owner",
-                email: "owner@acme.test",
-                password: Some(OWNER_PASSWORD),
-                platform_admin: false,
-            },
-            &self.clock,
-        )
-        .expect("bootstrap");
+        let made = bootstrap_acme(&mut self.db(), &self.clock);
         let token = self
             .sign_in("acme", "owner@acme.test", OWNER_PASSWORD)
             .await;

@@ -91,19 +91,10 @@ impl Drop for ServerProcess {
 
 /// Bootstraps `acme` and signs its owner in; the bearer token.
 async fn owner_token(database: &TestDatabase, server: &ServerProcess) -> String {
-    cli::bootstrap(
+    bootstrap_acme(
         &mut cli::open(&database.url).expect("database"),
-        cli::BootstrapRequest {
-            account_name: "Acme",
-            slug: "acme",
-            owner_name: "Olivia Owner",
-            email: "owner@acme.test",
-            password: Some(OWNER_PASSWORD),
-            platform_admin: false,
-        },
         &Clock::default(),
-    )
-    .expect("bootstrap");
+    );
     let response = reqwest::Client::new()
         .post(format!("{}/api/v1/sessions", server.address))
         .header("Content-Type", JSONAPI)
