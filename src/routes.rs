@@ -6,6 +6,7 @@ use actix_web::{FromRequest, Handler, HttpResponse, Responder, web};
 use crate::app::AppState;
 use crate::jsonapi::error::{ApiError, ErrorCode};
 use crate::jsonapi::http::Ctx;
+use crate::jsonapi::openapi::{EndpointDoc, Output, Shape};
 use crate::resources::engine::DynResource;
 use crate::resources::read::{self, TypeRef};
 use crate::resources::{
@@ -14,16 +15,30 @@ use crate::resources::{
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+    cfg.service(Endpoint::new("/healthz", Shape::Probe).get(healthz).build())
+        .service(Endpoint::new("/readyz", Shape::Probe).get(readyz).build());
+    let mut api = web::scope(API_PREFIX);
+    for endpoint in api_endpoints() {
+        api = api.service(endpoint.build());
+    }
+    cfg.service(api);
+}
 
+/// Every URL under this prefix is a JSON:API endpoint.
+const API_PREFIX: &str = "/api/v1";
+
+/// The endpoints under `/api/v1`, in the order they are matched. The route table and
+/// the OpenAPI description are both made from this list, so they cannot disagree.
+fn api_endpoints() -> Vec<Endpoint> {
+    let mut endpoints = Vec::new();
     // Routes are matched in order, each by a regex: the busiest (collections, single
     // resources) go first.
-    let mut api = web::scope("/api/v1");
     for &resource in resources::ALL {
-        let collection = Endpoint::typed(resource, "").get(read::collection);
-        let single = Endpoint::typed(resource, "/{id}").get(read::single);
-        let (collection, single) = match resource.schema().path {
+        let schema = resource.schema();
+        let collection =
+            Endpoint::typed(resource, "", Shape::Collection(schema)).get(read::collection);
+        let single = Endpoint::typed(resource, "/{id}", Shape::Single(schema)).get(read::single);
+        let (collection, single) = match schema.path {
             "users" => (
                 collection.post(user::create),
                 single.patch(user::update).delete(user::delete),
@@ -54,86 +69,158 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             ),
             _ => (collection, single),
         };
-        api = api.service(collection.build()).service(single.build());
+        endpoints.push(collection);
+        endpoints.push(single);
     }
     // Then the endpoints that are not one type's collection or resource; before the
     // related routes, which would read `/users/{id}/password` as a relationship.
-    api = api
-        .service(
-            Endpoint::new("/sessions")
-                .post(session::create)
-                .get(session::list)
-                .build(),
+    let sessions = &session::SCHEMA;
+    let users = &user::SCHEMA;
+    // Signing in is creating a session.
+    endpoints.push(
+        Endpoint::new("/sessions", Shape::Collection(sessions))
+            .post(session::create)
+            .get(session::list),
+    );
+    endpoints.push(
+        Endpoint::new("/sessions/{id}", Shape::Single(sessions))
+            .get(session::show)
+            .delete(session::delete),
+    );
+    endpoints.push(
+        Endpoint::new(
+            "/me",
+            Shape::Custom {
+                input: None,
+                output: Output::Resource(200, users),
+            },
         )
-        .service(
-            Endpoint::new("/sessions/{id}")
-                .get(session::show)
-                .delete(session::delete)
-                .build(),
+        .get(user::me),
+    );
+    endpoints.push(
+        Endpoint::new(
+            "/invitations/accept",
+            Shape::Custom {
+                input: Some(&onboarding::ACCEPTANCE_SCHEMA),
+                output: Output::Resource(201, sessions),
+            },
         )
-        .service(Endpoint::new("/me").get(user::me).build())
-        .service(
-            Endpoint::new("/invitations/accept")
-                .post(onboarding::accept_invitation)
-                .build(),
+        .post(onboarding::accept_invitation),
+    );
+    endpoints.push(
+        Endpoint::new(
+            "/registrations",
+            Shape::Custom {
+                input: Some(&onboarding::REGISTRATION_SCHEMA),
+                output: Output::Resource(201, sessions),
+            },
         )
-        .service(
-            Endpoint::new("/registrations")
-                .post(onboarding::register)
-                .build(),
+        .post(onboarding::register),
+    );
+    endpoints.push(
+        Endpoint::new(
+            "/users/{id}/actions/{action}",
+            Shape::Custom {
+                input: None,
+                output: Output::Resource(200, users),
+            },
         )
-        .service(
-            Endpoint::new("/users/{id}/actions/{action}")
-                .post(user_lifecycle::action)
-                .build(),
+        .path_values("action", user_lifecycle::ACTION_NAMES)
+        .post(user_lifecycle::action),
+    );
+    endpoints.push(
+        Endpoint::new(
+            "/users/{id}/password",
+            Shape::Custom {
+                input: Some(&user_lifecycle::PASSWORD_SCHEMA),
+                output: Output::NoContent,
+            },
         )
-        .service(
-            Endpoint::new("/users/{id}/password")
-                .post(user_lifecycle::change_password)
-                .build(),
-        );
+        .post(user_lifecycle::change_password),
+    );
+    endpoints.push(Endpoint::new("/openapi.json", Shape::Probe).get(openapi));
 
     // Relationship routes before related ones, so that `/users/{id}/relationships/teams`
     // is not read as a related collection.
-    for &resource in resources::ALL
-        .iter()
-        .chain([&session::ENGINE as &dyn DynResource].iter())
-    {
-        let mut routes =
-            Endpoint::typed(resource, "/{id}/relationships/{relationship}").get(read::relationship);
+    let with_sessions = || {
+        resources::ALL
+            .iter()
+            .copied()
+            .chain([&session::ENGINE as &'static dyn DynResource])
+    };
+    for resource in with_sessions() {
+        let mut routes = Endpoint::typed(
+            resource,
+            "/{id}/relationships/{relationship}",
+            Shape::Relationship(resource.schema()),
+        )
+        .get(read::relationship);
         if matches!(resource.schema().path, "users" | "teams") {
             routes = routes
                 .post(team_membership::change_relationship)
                 .patch(team_membership::change_relationship)
                 .delete(team_membership::change_relationship);
         }
-        api = api.service(routes.build());
+        endpoints.push(routes);
     }
-    api = api.service(
-        Endpoint::typed(&session::ENGINE, "/{id}/{relationship}")
-            .get(read::related)
-            .build(),
-    );
-    for &resource in resources::ALL {
-        api = api.service(
-            Endpoint::typed(resource, "/{id}/{relationship}")
-                .get(read::related)
-                .build(),
+    for resource in with_sessions() {
+        endpoints.push(
+            Endpoint::typed(
+                resource,
+                "/{id}/{relationship}",
+                Shape::Related(resource.schema()),
+            )
+            .get(read::related),
         );
     }
-    cfg.service(api);
+    endpoints
+}
+
+/// What `GET /api/v1/openapi.json` describes: every endpoint of the route table.
+pub fn endpoint_docs() -> Vec<EndpointDoc> {
+    let probe = |path: &str| EndpointDoc {
+        path: path.to_owned(),
+        methods: vec!["GET"],
+        shape: Shape::Probe,
+        path_values: Vec::new(),
+    };
+    let mut docs = vec![probe("/healthz"), probe("/readyz")];
+    docs.extend(api_endpoints().into_iter().map(|e| EndpointDoc {
+        path: format!("{API_PREFIX}{}", e.pattern),
+        methods: e.allowed,
+        shape: e.shape,
+        path_values: e.path_values,
+    }));
+    docs
+}
+
+/// `GET /api/v1/openapi.json`, generated once.
+async fn openapi() -> HttpResponse {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| {
+        crate::jsonapi::openapi::document(&endpoint_docs(), &resources::REGISTRY).to_string()
+    });
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.clone())
 }
 
 /// One URL pattern and the methods it answers. Any other method gets a JSON:API 405
 /// with an `Allow` header listing these.
 struct Endpoint {
+    pattern: String,
+    shape: Shape,
+    path_values: Vec<(&'static str, &'static [&'static str])>,
     resource: actix_web::Resource,
     allowed: Vec<&'static str>,
 }
 
 impl Endpoint {
-    fn new(pattern: &str) -> Self {
+    fn new(pattern: &str, shape: Shape) -> Self {
         Endpoint {
+            pattern: pattern.to_owned(),
+            shape,
+            path_values: Vec::new(),
             resource: web::resource(pattern),
             allowed: Vec::new(),
         }
@@ -141,10 +228,17 @@ impl Endpoint {
 
     /// `/{path}{suffix}` of a resource type, with the type as app data for the shared
     /// handlers in `resources/read.rs`.
-    fn typed(resource: &'static dyn DynResource, suffix: &str) -> Self {
-        let mut endpoint = Endpoint::new(&format!("/{}{suffix}", resource.schema().path));
+    fn typed(resource: &'static dyn DynResource, suffix: &str, shape: Shape) -> Self {
+        let mut endpoint = Endpoint::new(&format!("/{}{suffix}", resource.schema().path), shape);
         endpoint.resource = endpoint.resource.app_data(TypeRef(resource));
         endpoint
+    }
+
+    /// The values the path parameter `{name}` may take (for the description; the
+    /// handler answers 404 to others).
+    fn path_values(mut self, name: &'static str, values: &'static [&'static str]) -> Self {
+        self.path_values.push((name, values));
+        self
     }
 
     fn method<F, Args>(mut self, name: &'static str, route: actix_web::Route, handler: F) -> Self

@@ -17,6 +17,12 @@ string_newtype! {
 impl Avatar {
     pub const MAX_BYTES: usize = 255;
 
+    /// A regular expression (ECMA-262) that only names [`Avatar::parse`] accepts:
+    /// no control characters, `/` or `\\`, no `..`, not blank, not `.`. (Stricter at
+    /// the edges: the last dot-separated part must have a character other than white
+    /// space.) Combined with at most 63 characters it also keeps within 255 bytes.
+    pub const PATTERN: &'static str = r"^\.?(?:[^./\\\u0000-\u001F\u007F-\u009F]+\.)*[^./\\\u0000-\u001F\u007F-\u009F]*[^\s./\\\u0000-\u001F\u007F-\u009F][^./\\\u0000-\u001F\u007F-\u009F]*$";
+
     pub fn parse(input: &str) -> Result<Self, DomainError> {
         if input.is_empty() {
             return Err(DomainError::new("must not be empty"));

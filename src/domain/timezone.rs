@@ -17,6 +17,11 @@ use super::DomainError;
 pub struct Timezone(Tz);
 
 impl Timezone {
+    /// Every name [`Timezone::parse`] accepts.
+    pub fn names() -> Vec<&'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect()
+    }
+
     pub fn parse(input: &str) -> Result<Self, DomainError> {
         input.parse::<Tz>().map(Self).map_err(|_| {
             DomainError::new("must be an IANA time zone name such as \"Europe/Berlin\" or \"UTC\"")
@@ -72,6 +77,16 @@ impl FromStr for Timezone {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_listed_name_parses_as_itself() {
+        let names = super::Timezone::names();
+        assert!(names.len() > 400, "{}", names.len());
+        for name in names {
+            assert_eq!(super::Timezone::parse(name).expect(name).as_str(), name);
+        }
+    }
+
     use super::*;
 
     #[test]

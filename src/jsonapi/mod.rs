@@ -6,6 +6,7 @@ pub mod error;
 pub mod http;
 pub mod input;
 pub mod media;
+pub mod openapi;
 pub mod query;
 pub mod schema;
 

@@ -16,30 +16,90 @@ pub enum Access {
     WriteOnly,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The JSON value an attribute holds: what the OpenAPI description promises. (The
+/// server's own checks are the domain types in `domain/`; these mirror their rules.)
+#[derive(Debug, Clone, Copy)]
+pub enum ValueType {
+    /// Any JSON value.
+    Any,
+    /// A string of `min..=max` characters.
+    Text {
+        min: u32,
+        max: u32,
+    },
+    /// One line of text: `min..=max` characters, no control characters, not blank.
+    Line {
+        min: u32,
+        max: u32,
+    },
+    /// A string of `min..=max` characters matching an ECMA-262 `pattern`.
+    Pattern {
+        pattern: &'static str,
+        min: u32,
+        max: u32,
+    },
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+    /// One of the strings this function lists (a list too long to write out).
+    OneOfListed(fn() -> Vec<&'static str>),
+    Email,
+    /// An RFC 3339 timestamp.
+    Time,
+    Bool,
+    /// A JSON object.
+    Object,
+}
+
+#[derive(Debug, Clone, Copy)]
 pub struct Attribute {
     pub name: &'static str,
     pub access: Access,
+    pub value: ValueType,
+    /// `null` is a value it may hold (or be sent).
+    pub nullable: bool,
+    /// A create must send it.
+    pub required: bool,
 }
 
 impl Attribute {
-    pub const fn read_only(name: &'static str) -> Self {
+    const fn new(name: &'static str, access: Access) -> Self {
         Attribute {
             name,
-            access: Access::ReadOnly,
+            access,
+            value: ValueType::Any,
+            nullable: false,
+            required: false,
         }
+    }
+    pub const fn read_only(name: &'static str) -> Self {
+        Attribute::new(name, Access::ReadOnly)
     }
     pub const fn read_write(name: &'static str) -> Self {
-        Attribute {
-            name,
-            access: Access::ReadWrite,
-        }
+        Attribute::new(name, Access::ReadWrite)
     }
     pub const fn write_only(name: &'static str) -> Self {
-        Attribute {
-            name,
-            access: Access::WriteOnly,
-        }
+        Attribute::new(name, Access::WriteOnly)
+    }
+    pub const fn of(mut self, value: ValueType) -> Self {
+        self.value = value;
+        self
+    }
+    pub const fn text(self, min: u32, max: u32) -> Self {
+        self.of(ValueType::Text { min, max })
+    }
+    pub const fn line(self, min: u32, max: u32) -> Self {
+        self.of(ValueType::Line { min, max })
+    }
+    pub const fn time(self) -> Self {
+        self.of(ValueType::Time)
+    }
+    pub const fn nullable(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
     }
 }
 

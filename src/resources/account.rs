@@ -9,18 +9,26 @@ use crate::auth::Caller;
 use crate::db::SqlBuilder;
 use crate::db::schema::accounts;
 use crate::jsonapi::document::{AttributeWriter, ResourceView};
-use crate::jsonapi::schema::{Attribute, Filter, FilterKind, Relationship, ResourceSchema};
+use crate::jsonapi::schema::{
+    Attribute, Filter, FilterKind, Relationship, ResourceSchema, ValueType,
+};
 use crate::policy;
 
 pub static SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "account",
     path: "accounts",
     attributes: &[
-        Attribute::read_write("name"),
-        Attribute::read_write("slug"),
-        Attribute::read_only("created_at"),
-        Attribute::read_only("updated_at"),
-        Attribute::read_only("discarded_at"),
+        Attribute::read_write("name").line(1, 200).required(),
+        Attribute::read_write("slug")
+            .of(ValueType::Pattern {
+                pattern: "^[a-z0-9-]{3,63}$",
+                min: 3,
+                max: 63,
+            })
+            .required(),
+        Attribute::read_only("created_at").time(),
+        Attribute::read_only("updated_at").time(),
+        Attribute::read_only("discarded_at").time().nullable(),
     ],
     relationships: &[
         Relationship::to_many("users", "user"),

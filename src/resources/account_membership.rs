@@ -9,16 +9,18 @@ use crate::db::SqlBuilder;
 use crate::db::schema::account_memberships;
 use crate::domain::AccountRole;
 use crate::jsonapi::document::{AttributeWriter, ResourceView};
-use crate::jsonapi::schema::{Attribute, Filter, FilterKind, Relationship, ResourceSchema};
+use crate::jsonapi::schema::{
+    Attribute, Filter, FilterKind, Relationship, ResourceSchema, ValueType,
+};
 use crate::policy;
 
 pub static SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "account_membership",
     path: "account_memberships",
     attributes: &[
-        Attribute::read_write("role"),
-        Attribute::read_only("created_at"),
-        Attribute::read_only("updated_at"),
+        Attribute::read_write("role").of(ValueType::OneOf(AccountRole::ALL)),
+        Attribute::read_only("created_at").time(),
+        Attribute::read_only("updated_at").time(),
     ],
     relationships: &[
         Relationship::to_one("user", "user"),

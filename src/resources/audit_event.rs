@@ -9,16 +9,18 @@ use crate::auth::Caller;
 use crate::db::SqlBuilder;
 use crate::db::schema::audit_events;
 use crate::jsonapi::document::{AttributeWriter, ResourceView};
-use crate::jsonapi::schema::{Attribute, Filter, FilterKind, Relationship, ResourceSchema};
+use crate::jsonapi::schema::{
+    Attribute, Filter, FilterKind, Relationship, ResourceSchema, ValueType,
+};
 use crate::policy;
 
 pub static SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "audit_event",
     path: "audit_events",
     attributes: &[
-        Attribute::read_only("action"),
-        Attribute::read_only("changes"),
-        Attribute::read_only("occurred_at"),
+        Attribute::read_only("action").text(1, 100),
+        Attribute::read_only("changes").of(ValueType::Object),
+        Attribute::read_only("occurred_at").time(),
     ],
     relationships: &[
         Relationship::to_one("actor", "user"),

@@ -10,19 +10,31 @@ use crate::db::SqlBuilder;
 use crate::db::schema::devices;
 use crate::domain::DeviceType;
 use crate::jsonapi::document::{AttributeWriter, ResourceView};
-use crate::jsonapi::schema::{Attribute, Filter, FilterKind, Relationship, ResourceSchema};
+use crate::jsonapi::schema::{
+    Attribute, Filter, FilterKind, Relationship, ResourceSchema, ValueType,
+};
 use crate::policy;
 
 pub static SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "device",
     path: "devices",
     attributes: &[
-        Attribute::read_write("device_type"),
-        Attribute::read_write("sub_type"),
-        Attribute::read_write("token"),
-        Attribute::read_write("enabled"),
-        Attribute::read_only("created_at"),
-        Attribute::read_only("updated_at"),
+        Attribute::read_write("device_type")
+            .of(ValueType::OneOf(&["ios", "android", "web"]))
+            .required(),
+        Attribute::read_write("sub_type")
+            .of(ValueType::OneOf(&["iphone", "ipad", "ipod"]))
+            .nullable(),
+        Attribute::read_write("token")
+            .of(ValueType::Pattern {
+                pattern: r"\S",
+                min: 1,
+                max: 4096,
+            })
+            .required(),
+        Attribute::read_write("enabled").of(ValueType::Bool),
+        Attribute::read_only("created_at").time(),
+        Attribute::read_only("updated_at").time(),
     ],
     relationships: &[Relationship::to_one("user", "user")],
     filters: &[

@@ -18,15 +18,15 @@ use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
     Intent, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
-use crate::jsonapi::schema::{Attribute, ResourceSchema};
+use crate::jsonapi::schema::{Attribute, ResourceSchema, ValueType};
 
 pub static ACCEPTANCE_SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "invitation_acceptance",
     path: "invitations/accept",
     attributes: &[
-        Attribute::write_only("token"),
-        Attribute::write_only("password"),
-        Attribute::write_only("name"),
+        Attribute::write_only("token").text(1, 200).required(),
+        Attribute::write_only("password").text(10, 256).required(),
+        Attribute::write_only("name").line(1, 200).nullable(),
     ],
     relationships: &[],
     filters: &[],
@@ -38,11 +38,21 @@ pub static REGISTRATION_SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "registration",
     path: "registrations",
     attributes: &[
-        Attribute::write_only("account_name"),
-        Attribute::write_only("slug"),
-        Attribute::write_only("name"),
-        Attribute::write_only("email"),
-        Attribute::write_only("password"),
+        Attribute::write_only("account_name")
+            .line(1, 200)
+            .required(),
+        Attribute::write_only("slug")
+            .of(ValueType::Pattern {
+                pattern: "^[a-z0-9-]{3,63}$",
+                min: 3,
+                max: 63,
+            })
+            .required(),
+        Attribute::write_only("name").line(1, 200).required(),
+        Attribute::write_only("email")
+            .of(ValueType::Email)
+            .required(),
+        Attribute::write_only("password").text(10, 256).required(),
     ],
     relationships: &[],
     filters: &[],

@@ -26,12 +26,12 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "session",
     path: "sessions",
     attributes: &[
-        Attribute::write_only("account"),
-        Attribute::write_only("email"),
-        Attribute::write_only("password"),
-        Attribute::read_only("token"),
-        Attribute::read_only("expires_at"),
-        Attribute::read_only("created_at"),
+        Attribute::write_only("account").text(1, 255).required(),
+        Attribute::write_only("email").text(1, 254).required(),
+        Attribute::write_only("password").text(1, 256).required(),
+        Attribute::read_only("token").text(1, 4096),
+        Attribute::read_only("expires_at").time(),
+        Attribute::read_only("created_at").time(),
     ],
     relationships: &[
         Relationship::to_one("user", "user"),

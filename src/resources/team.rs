@@ -16,11 +16,13 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "team",
     path: "teams",
     attributes: &[
-        Attribute::read_write("name"),
-        Attribute::read_write("description"),
-        Attribute::read_only("created_at"),
-        Attribute::read_only("updated_at"),
-        Attribute::read_only("discarded_at"),
+        Attribute::read_write("name").line(1, 200).required(),
+        Attribute::read_write("description")
+            .text(0, 2000)
+            .nullable(),
+        Attribute::read_only("created_at").time(),
+        Attribute::read_only("updated_at").time(),
+        Attribute::read_only("discarded_at").time().nullable(),
     ],
     relationships: &[
         Relationship::to_one("account", "account"),

@@ -10,16 +10,18 @@ use crate::db::SqlBuilder;
 use crate::db::schema::team_memberships;
 use crate::domain::TeamRole;
 use crate::jsonapi::document::{AttributeWriter, ResourceView};
-use crate::jsonapi::schema::{Attribute, Filter, FilterKind, Relationship, ResourceSchema};
+use crate::jsonapi::schema::{
+    Attribute, Filter, FilterKind, Relationship, ResourceSchema, ValueType,
+};
 use crate::policy;
 
 pub static SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "team_membership",
     path: "team_memberships",
     attributes: &[
-        Attribute::read_write("role"),
-        Attribute::read_only("created_at"),
-        Attribute::read_only("updated_at"),
+        Attribute::read_write("role").of(ValueType::OneOf(TeamRole::ALL)),
+        Attribute::read_only("created_at").time(),
+        Attribute::read_only("updated_at").time(),
     ],
     relationships: &[
         Relationship::to_one("user", "user"),

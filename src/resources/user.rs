@@ -13,25 +13,35 @@ use crate::db::SqlBuilder;
 use crate::db::schema::users;
 use crate::domain::{AccountRole, UserStatus};
 use crate::jsonapi::document::{AttributeWriter, ResourceView};
-use crate::jsonapi::schema::{Attribute, Filter, FilterKind, Relationship, ResourceSchema};
+use crate::jsonapi::schema::{
+    Attribute, Filter, FilterKind, Relationship, ResourceSchema, ValueType,
+};
 use crate::policy;
 
 pub static SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "user",
     path: "users",
     attributes: &[
-        Attribute::read_write("name"),
-        Attribute::read_write("email"),
-        Attribute::read_write("identifier"),
-        Attribute::read_only("status"),
-        Attribute::read_write("avatar"),
-        Attribute::read_write("timezone"),
-        Attribute::read_write("preferences"),
-        Attribute::write_only("password"),
-        Attribute::read_only("last_sign_in_at"),
-        Attribute::read_only("created_at"),
-        Attribute::read_only("updated_at"),
-        Attribute::read_only("discarded_at"),
+        Attribute::read_write("name").line(1, 200).required(),
+        Attribute::read_write("email")
+            .of(ValueType::Email)
+            .nullable(),
+        Attribute::read_write("identifier").line(1, 255).nullable(),
+        Attribute::read_only("status").of(ValueType::OneOf(UserStatus::ALL)),
+        Attribute::read_write("avatar")
+            .of(ValueType::Pattern {
+                pattern: Avatar::PATTERN,
+                min: 1,
+                max: 63,
+            })
+            .nullable(),
+        Attribute::read_write("timezone").of(ValueType::OneOfListed(Timezone::names)),
+        Attribute::read_write("preferences").of(ValueType::Object),
+        Attribute::write_only("password").text(10, 256),
+        Attribute::read_only("last_sign_in_at").time().nullable(),
+        Attribute::read_only("created_at").time(),
+        Attribute::read_only("updated_at").time(),
+        Attribute::read_only("discarded_at").time().nullable(),
     ],
     relationships: &[
         Relationship::to_one("account", "account"),

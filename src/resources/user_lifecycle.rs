@@ -217,6 +217,25 @@ fn perform(
     Ok(meta)
 }
 
+/// The `{action}`s of `POST /users/{id}/actions/{action}`: every policy action but the
+/// three that have their own endpoints (PATCH, DELETE, `/password`).
+pub const ACTION_NAMES: &[&str] = &[
+    "invite",
+    "revoke_invitation",
+    "deactivate",
+    "reactivate",
+    "block",
+    "unblock",
+    "restore",
+];
+
+fn is_lifecycle_action(action: Action) -> bool {
+    !matches!(
+        action,
+        Action::Edit | Action::Delete | Action::ChangePassword
+    )
+}
+
 /// `POST /users/{id}/actions/{action}` → 200 with the user.
 pub async fn action(
     req: HttpRequest,
@@ -227,7 +246,7 @@ pub async fn action(
 ) -> ApiResult<HttpResponse> {
     let (id, name) = path.into_inner();
     let action = Action::parse(&name)
-        .filter(|a| !matches!(a, Action::Edit | Action::Delete | Action::ChangePassword))
+        .filter(|a| is_lifecycle_action(*a))
         .ok_or_else(ApiError::not_found)?;
     change_and_show(
         &req,
@@ -251,9 +270,11 @@ pub static PASSWORD_SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "password",
     path: "password",
     attributes: &[
-        Attribute::write_only("password"),
-        Attribute::write_only("password_confirmation"),
-        Attribute::write_only("current_password"),
+        Attribute::write_only("password").text(10, 256).required(),
+        Attribute::write_only("password_confirmation")
+            .text(10, 256)
+            .required(),
+        Attribute::write_only("current_password").text(1, 256),
     ],
     relationships: &[],
     filters: &[],
@@ -382,4 +403,19 @@ pub async fn change_password(
         )
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_action_names_are_the_lifecycle_actions() {
+        let lifecycle: Vec<&str> = Action::ALL
+            .into_iter()
+            .filter(|a| is_lifecycle_action(*a))
+            .map(Action::name)
+            .collect();
+        assert_eq!(lifecycle, ACTION_NAMES);
+    }
 }

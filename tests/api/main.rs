@@ -6,6 +6,7 @@ mod auth;
 mod helpers;
 mod lifecycle;
 mod matrix;
+mod openapi;
 mod process;
 mod protocol;
 mod queries;
