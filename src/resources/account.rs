@@ -345,20 +345,7 @@ pub async fn delete(
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = super::engine::find_live::<AccountResource>(conn, caller, &id)?;
         policy::authorize(policy::account::delete(caller, &current.id), "delete")?;
-        let changed = diesel::update(
-            accounts::table
-                .find(&id)
-                .filter(accounts::discarded_at.is_null()),
-        )
-        .set((
-            accounts::discarded_at.eq(caller.now),
-            accounts::updated_at.eq(caller.now),
-        ))
-        .execute(conn)?;
-        if changed == 0 {
-            // Deleted meanwhile by a concurrent request: that one answered 204.
-            return Err(ApiError::not_found());
-        }
+        super::engine::soft_delete::<AccountResource>(conn, &id, caller.now)?;
         audit::record_by(
             conn,
             caller,

@@ -160,7 +160,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::read::single_scope;
-use super::write::{Written, change_and_show, change_only};
+use super::write::{Written, change_and_show, change_only, ensure_changed};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::schema::users;
@@ -452,11 +452,7 @@ pub async fn delete(
                 ),
         )
         .execute(conn)?;
-        let changed = diesel::delete(account_memberships::table.find(&id)).execute(conn)?;
-        if changed == 0 {
-            // Deleted meanwhile by a concurrent request: that one answered 204.
-            return Err(ApiError::not_found());
-        }
+        ensure_changed(diesel::delete(account_memberships::table.find(&id)).execute(conn)?)?;
         let mut changes = Changes::default();
         changes.set("role", role.as_str(), Value::Null);
         audit::record_by(

@@ -137,7 +137,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::read::single_scope;
-use super::write::{Written, change_and_show, change_only};
+use super::write::{Written, change_and_show, change_only, ensure_changed};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
@@ -401,11 +401,7 @@ pub async fn delete(
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = super::engine::find::<DeviceResource>(conn, &single_scope(caller), &id)?;
         policy::authorize(policy::device::edit(caller, &current.user_id), "delete")?;
-        let changed = diesel::delete(devices::table.find(&id)).execute(conn)?;
-        if changed == 0 {
-            // Deleted meanwhile by a concurrent request: that one answered 204.
-            return Err(ApiError::not_found());
-        }
+        ensure_changed(diesel::delete(devices::table.find(&id)).execute(conn)?)?;
         audit::record_by(
             conn,
             caller,

@@ -678,6 +678,26 @@ pub fn find_live<R: Resource>(
     find::<R>(conn, &scope, id)
 }
 
+/// Soft-deletes the live row of `R` with this id (`discarded_at` and `updated_at` set to
+/// `now`). 404 when no live row was changed: a concurrent request deleted it first.
+pub fn soft_delete<R: Resource>(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    debug_assert!(R::SOFT_DELETE, "{} has no discarded_at", R::TABLE);
+    let mut q = SqlBuilder::new(conn.backend());
+    q.sql(&format!("UPDATE {} SET discarded_at = ", R::TABLE))
+        .bind(now)
+        .sql(", updated_at = ")
+        .bind(now)
+        .sql(" WHERE id = ")
+        .bind(id.to_owned())
+        .sql(" AND discarded_at IS NULL");
+    let changed = q.execute(conn)?;
+    super::write::ensure_changed(changed)
+}
+
 /// The SQL that restricts `R`'s rows to those related to `owner_id` through `link`
 /// (for related collections such as `/users/{id}/teams`).
 pub fn related_restriction<R: Resource>(

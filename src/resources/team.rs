@@ -375,20 +375,7 @@ pub async fn delete(
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = super::engine::find_live::<TeamResource>(conn, caller, &id)?;
         policy::authorize(policy::team::delete(caller), "delete")?;
-        let changed = diesel::update(
-            teams::table
-                .find(&current.id)
-                .filter(teams::discarded_at.is_null()),
-        )
-        .set((
-            teams::discarded_at.eq(caller.now),
-            teams::updated_at.eq(caller.now),
-        ))
-        .execute(conn)?;
-        if changed == 0 {
-            // Deleted meanwhile by a concurrent request: that one answered 204.
-            return Err(ApiError::not_found());
-        }
+        super::engine::soft_delete::<TeamResource>(conn, &current.id, caller.now)?;
         audit::record_by(
             conn,
             caller,

@@ -280,7 +280,7 @@ use serde_json::{Map, Value};
 
 use super::engine;
 use super::read::{self, single_scope};
-use super::write::{Written, change_and_show, change_only};
+use super::write::{Written, change_and_show, change_only, ensure_changed};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::auth::{password, random_secret};
@@ -449,6 +449,23 @@ fn unique_error(e: diesel::result::Error) -> ApiError {
     )
 }
 
+/// Kills every open invitation of `user_id` (a re-invite, a revoke, activation).
+pub fn revoke_invitations(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::user_id.eq(user_id))
+            .filter(invitations::accepted_at.is_null())
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Issues an invitation for `user_id`, revoking any earlier one; returns
 /// `meta.invitation` (the token is shown only here and stored hashed).
 pub fn issue_invitation(
@@ -458,14 +475,7 @@ pub fn issue_invitation(
     invited_by: &str,
     now: NaiveDateTime,
 ) -> ApiResult<Value> {
-    diesel::update(
-        invitations::table
-            .filter(invitations::user_id.eq(user_id))
-            .filter(invitations::accepted_at.is_null())
-            .filter(invitations::revoked_at.is_null()),
-    )
-    .set(invitations::revoked_at.eq(now))
-    .execute(conn)?;
+    revoke_invitations(conn, user_id, now)?;
     let token = random_secret();
     let expires_at = now + chrono::Duration::days(INVITATION_DAYS);
     diesel::insert_into(invitations::table)
@@ -796,10 +806,7 @@ pub async fn delete(
                 users::updated_at.eq(caller.now),
             ))
             .execute(conn)?;
-        if changed == 0 {
-            // Deleted meanwhile by a concurrent request: that one answered 204.
-            return Err(ApiError::not_found());
-        }
+        ensure_changed(changed)?;
         end_all_sessions(conn, &id, caller.now)?;
         let mut changes = Changes::default();
         changes.set(

@@ -13,13 +13,13 @@ use super::account_membership::ensure_other_owner;
 use super::engine;
 use super::read::single_scope;
 use super::session::end_all_sessions;
-use super::user::{UserResource, UserRow, issue_invitation};
+use super::user::{UserResource, UserRow, issue_invitation, revoke_invitations};
 use super::write::{Written, change_and_show, change_only};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::auth::{Caller, password};
 use crate::db::DbConnection;
-use crate::db::schema::{invitations, users};
+use crate::db::schema::users;
 use crate::domain::{AccountRole, Password, UserStatus};
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
@@ -101,22 +101,6 @@ pub fn ensure_no_sole_ownership(conn: &mut DbConnection, user_id: &str) -> ApiRe
     for account_id in owned {
         ensure_other_owner(conn, &account_id, user_id)?;
     }
-    Ok(())
-}
-
-fn revoke_invitations(
-    conn: &mut DbConnection,
-    user_id: &str,
-    now: chrono::NaiveDateTime,
-) -> ApiResult<()> {
-    diesel::update(
-        invitations::table
-            .filter(invitations::user_id.eq(user_id))
-            .filter(invitations::accepted_at.is_null())
-            .filter(invitations::revoked_at.is_null()),
-    )
-    .set(invitations::revoked_at.eq(now))
-    .execute(conn)?;
     Ok(())
 }
 

@@ -51,6 +51,16 @@ pub async fn change_and_show(
     Ok(single_response(req, &query, &graph, 0, status, meta))
 }
 
+/// After the statement that deletes a row: none changed means a concurrent request
+/// deleted it first (and answered 204), so this one is a 404.
+pub fn ensure_changed(changed: usize) -> ApiResult<()> {
+    if changed == 0 {
+        Err(crate::jsonapi::error::ApiError::not_found())
+    } else {
+        Ok(())
+    }
+}
+
 /// Runs `change` in one transaction, then answers 204.
 pub async fn change_only(
     state: &web::Data<AppState>,
