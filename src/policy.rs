@@ -230,19 +230,27 @@ pub mod team {
 pub mod account_membership {
     use super::*;
 
-    /// Adding someone to the account with `role`.
-    pub fn create(caller: &Caller, role: AccountRole) -> bool {
+    /// Adding a user to an account by id is for platform admins only: anyone else joins
+    /// another account by accepting an invitation (its own consent), so that no account
+    /// can reach into another's users.
+    pub fn create(caller: &Caller) -> bool {
+        caller.platform_admin
+    }
+    /// Giving a membership `role` (on a change, the new role): owners and platform
+    /// admins grant any role, admins all but `owner`.
+    pub fn grant(caller: &Caller, role: AccountRole) -> bool {
         caller.platform_admin
             || caller.role == AccountRole::Owner
             || (caller.role == AccountRole::Admin && role != AccountRole::Owner)
     }
-    /// Changing or removing a membership that has `role` (changing *to* owner is
-    /// checked with `create`).
+    /// Changing or removing a membership that has `role` (changing *to* a role is
+    /// checked with `grant`).
     pub fn edit(caller: &Caller, role: AccountRole) -> bool {
-        create(caller, role)
+        grant(caller, role)
     }
     /// What a membership's permissions depend on besides the caller.
-    pub struct Facts {
+    pub struct Facts<'a> {
+        pub user_id: &'a str,
         pub role: AccountRole,
         /// The membership in the user's home account: removed only with the user.
         pub is_home: bool,
@@ -250,9 +258,39 @@ pub mod account_membership {
         pub last_owner: bool,
     }
 
-    pub fn actions(caller: &Caller, m: &Facts) -> Vec<(&'static str, bool)> {
-        let allowed = edit(caller, m.role) && !m.last_owner;
-        vec![("edit", allowed), ("delete", allowed && !m.is_home)]
+    /// Removing it: admins remove guests (never a home membership, never the last
+    /// owner); a guest may always leave.
+    pub fn delete(caller: &Caller, m: &Facts<'_>) -> bool {
+        let leaving = caller.user_id == m.user_id && !m.is_home;
+        leaving || (edit(caller, m.role) && !m.last_owner && !m.is_home)
+    }
+
+    pub fn actions(caller: &Caller, m: &Facts<'_>) -> Vec<(&'static str, bool)> {
+        vec![
+            ("edit", edit(caller, m.role) && !m.last_owner),
+            ("delete", delete(caller, m)),
+        ]
+    }
+}
+
+pub mod account_invitation {
+    use super::*;
+
+    pub const ACTIONS: &[&str] = &["delete"];
+
+    /// An account's invitations are its admins' business (and platform admins').
+    pub fn read(caller: &Caller) -> bool {
+        is_admin(caller)
+    }
+    /// Admins invite as `member` or `admin` (a guest is never an owner).
+    pub fn create(caller: &Caller) -> bool {
+        is_admin(caller)
+    }
+    pub fn decide_delete(caller: &Caller) -> Decision {
+        Decision::from(is_admin(caller), true)
+    }
+    pub fn actions(caller: &Caller) -> Vec<(&'static str, bool)> {
+        vec![("delete", decide_delete(caller).allowed())]
     }
 }
 
@@ -272,7 +310,8 @@ pub mod team_membership {
 pub mod device {
     use super::*;
 
-    /// A user manages its own devices; admins can only read them.
+    /// A user manages its own devices; the admins of its home account can only read
+    /// them (see `DeviceResource::scope`).
     pub fn edit(caller: &Caller, owner_id: &str) -> bool {
         caller.user_id == owner_id
     }

@@ -10,7 +10,7 @@ use crate::jsonapi::openapi::{EndpointDoc, Output, Shape};
 use crate::resources::engine::DynResource;
 use crate::resources::read::{self, TypeRef};
 use crate::resources::{
-    self, account, account_membership, device, onboarding, session, team, team_membership, user,
+    self, account, account_invitation, account_membership, device, onboarding, session, team, team_membership, user,
     user_lifecycle,
 };
 
@@ -57,6 +57,24 @@ fn api_endpoints() -> Vec<Endpoint> {
                     .patch(account_membership::update)
                     .delete(account_membership::delete),
             ),
+            "account_invitations" => {
+                // Before `/account_invitations/{id}`, which would otherwise take
+                // `accept` for an id.
+                endpoints.push(
+                    Endpoint::new(
+                        "/account_invitations/accept",
+                        Shape::Custom {
+                            input: Some(&account_invitation::ACCEPTANCE_SCHEMA),
+                            output: Output::Resource(201, &account_membership::SCHEMA),
+                        },
+                    )
+                    .post(account_invitation::accept),
+                );
+                (
+                    collection.post(account_invitation::create),
+                    single.delete(account_invitation::delete),
+                )
+            }
             "team_memberships" => (
                 collection.post(team_membership::create),
                 single

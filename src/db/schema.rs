@@ -48,6 +48,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    account_invitations (id) {
+        id -> Text,
+        account_id -> Text,
+        email -> Text,
+        email_key -> Text,
+        role -> Text,
+        token_hash -> Text,
+        inviter_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     teams (id) {
         id -> Text,
         account_id -> Text,
@@ -133,6 +149,7 @@ diesel::table! {
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(account_memberships -> accounts (account_id));
 diesel::joinable!(account_memberships -> users (user_id));
+diesel::joinable!(account_invitations -> accounts (account_id));
 diesel::joinable!(teams -> accounts (account_id));
 diesel::joinable!(team_memberships -> teams (team_id));
 diesel::joinable!(team_memberships -> users (user_id));
@@ -143,6 +160,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     users,
     account_memberships,
+    account_invitations,
     teams,
     team_memberships,
     sessions,

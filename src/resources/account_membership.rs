@@ -1,4 +1,7 @@
-//! The `account_membership` resource: a user's role in an account.
+//! The `account_membership` resource: a user's role in an account. A user's home
+//! account always holds one; another account holds one for a guest, who joined by
+//! accepting an invitation (`account_invitation.rs`) or was added by a platform admin.
+//! A guest is never an owner, so an account's owners are always homed in it.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -144,6 +147,7 @@ impl Resource for AccountMembershipResource {
     fn actions(row: &AccountMembershipRow, caller: &Caller) -> Vec<(&'static str, bool)> {
         let role = AccountRole::parse(&row.role).unwrap_or(AccountRole::Member);
         let facts = policy::account_membership::Facts {
+            user_id: &row.user_id,
             role,
             is_home: row.is_home,
             last_owner: role == AccountRole::Owner && !row.other_owner,
@@ -165,6 +169,7 @@ use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::schema::users;
 use crate::db::{DbConnection, lock_row};
+use crate::domain::{Email, Identifier};
 use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode, ErrorSource};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
@@ -184,8 +189,20 @@ fn parse_role(input: &ResourceInput) -> ApiResult<Option<AccountRole>> {
     }
 }
 
+/// 422 at `/data/attributes/role` for an owner who is not homed in the account.
+fn ensure_role_fits(role: AccountRole, is_home: bool) -> ApiResult<()> {
+    if role == AccountRole::Owner && !is_home {
+        return Err(ApiError::validation(
+            attribute_pointer("role"),
+            "A guest cannot be an owner: an account's owners are homed in it.",
+        ));
+    }
+    Ok(())
+}
+
 /// Active owners of an account, with the account row locked so that two requests cannot
-/// both remove "one of two" owners.
+/// both remove "one of two" owners. Every owner counts, whatever its home (guests are
+/// never owners, but an owner is an owner however it came to be one).
 fn live_owners(conn: &mut DbConnection, account_id: &str) -> ApiResult<Vec<String>> {
     lock_row(conn, "accounts", account_id)?;
     Ok(account_memberships::table
@@ -226,8 +243,84 @@ fn audit_target(id: &str) -> (&'static str, &str) {
     ("account_membership", id)
 }
 
-/// `POST /account_memberships`: adds an existing user (of any account, by id) to the
-/// caller's account — a guest — with a role.
+/// Adds `user_id` to `account_id` with `role` (already authorized), with its audit
+/// event: 409 `taken` at `pointer` when the user is a member already, or when its email
+/// or identifier (`unique`) is taken among the account's users. Shared by a platform
+/// admin's `POST /account_memberships` and the acceptance of an invitation.
+#[allow(clippy::too_many_arguments)]
+pub fn insert_membership(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    account_id: &str,
+    user_id: &str,
+    role: AccountRole,
+    id: &str,
+    unique: (Option<&Email>, Option<&Identifier>),
+    pointer: &str,
+) -> ApiResult<()> {
+    let already = || ApiError::taken(pointer, "This user is already a member of the account.");
+    let existing: i64 = account_memberships::table
+        .filter(account_memberships::account_id.eq(account_id))
+        .filter(account_memberships::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    if existing > 0 {
+        return Err(already());
+    }
+    // A guest's email and identifier must be free among the account's users too.
+    super::user::check_unique(
+        conn,
+        &[account_id.to_owned()],
+        user_id,
+        unique.0,
+        unique.1,
+    )
+    .map_err(|e| {
+        let detail = e
+            .errors
+            .first()
+            .map(|o| o.detail.clone())
+            .unwrap_or_default();
+        ApiError::taken(pointer, format!("{detail} (the user's email or identifier)"))
+    })?;
+    diesel::insert_into(account_memberships::table)
+        .values((
+            account_memberships::id.eq(id),
+            account_memberships::account_id.eq(account_id),
+            account_memberships::user_id.eq(user_id),
+            account_memberships::role.eq(role.as_str()),
+            account_memberships::created_at.eq(caller.now),
+            account_memberships::updated_at.eq(caller.now),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            // Two requests adding the same user at once: the second loses here.
+            crate::db::map_unique(
+                e,
+                &[(
+                    "user",
+                    pointer,
+                    "This user is already a member of the account.",
+                )],
+            )
+        })?;
+    let mut changes = Changes::default();
+    changes.set("role", Value::Null, role.as_str());
+    changes.set("user", Value::Null, user_id);
+    audit::record_by(
+        conn,
+        caller,
+        account_id,
+        "account_membership.created",
+        audit_target(id),
+        changes,
+    )
+}
+
+/// `POST /account_memberships` (platform admins): adds an existing user, by id, to an
+/// account. Everyone else's guests join by invitation. Checked in the contract's order:
+/// linkages the caller cannot see (404), then permission (403), then the values (422),
+/// then conflicts (409) — so the answer never tells whether a hidden user exists.
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -236,25 +329,22 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    let role = parse_role(&input)?.unwrap_or(AccountRole::Member);
-    let Patch::Value(user_id) = input.to_one_id("user", "user")? else {
-        return Err(ApiError::validation(
-            "/data/relationships/user",
-            "is required",
-        ));
-    };
-    let account_id = match input.to_one_id("account", "account")? {
-        Patch::Value(a) => a,
-        _ => caller.account_id.clone(),
-    };
-    if account_id != caller.account_id && !caller.platform_admin {
-        return Err(ApiError::not_found()
-            .with_source(ErrorSource::Pointer("/data/relationships/account".into())));
-    }
-    policy::authorize(
-        policy::account_membership::create(&caller, role),
-        "grant this role in",
+    let user_pointer = "/data/relationships/user";
+    let account_id = super::account_invitation::target_account(
+        &caller,
+        input.to_one_id("account", "account")?,
+        "/data/relationships/account",
     )?;
+    let user_id = match input.to_one_id("user", "user")? {
+        Patch::Value(id) => Some(id),
+        Patch::Null => {
+            return Err(
+                ApiError::not_found().with_source(ErrorSource::Pointer(user_pointer.into()))
+            );
+        }
+        Patch::Absent => None,
+    };
+    let role = parse_role(&input);
     let id = input
         .id
         .clone()
@@ -267,86 +357,48 @@ pub async fn create(
         &super::ACCOUNT_MEMBERSHIPS,
         StatusCode::CREATED,
         move |conn, caller| {
-            let user_exists: i64 = users::table
-                .filter(users::id.eq(&user_id))
-                .filter(users::discarded_at.is_null())
+            let user = match &user_id {
+                Some(user_id) => Some(super::engine::find_linked::<super::user::UserResource>(
+                    conn,
+                    caller,
+                    user_id,
+                    user_pointer,
+                )?),
+                None => None,
+            };
+            policy::authorize(
+                policy::account_membership::create(caller),
+                "add users by id to",
+            )?;
+            let Some(user) = user else {
+                return Err(ApiError::validation(user_pointer, "is required"));
+            };
+            let role = role?.unwrap_or(AccountRole::Member);
+            ensure_role_fits(role, user.account_id == account_id)?;
+            let exists: i64 = account_memberships::table
+                .filter(account_memberships::id.eq(&id))
                 .count()
                 .get_result(conn)?;
-            if user_exists == 0 {
-                return Err(ApiError::not_found()
-                    .with_source(ErrorSource::Pointer("/data/relationships/user".into())));
-            }
-            let existing: i64 = account_memberships::table
-                .filter(account_memberships::account_id.eq(&account_id))
-                .filter(account_memberships::user_id.eq(&user_id))
-                .count()
-                .get_result(conn)?;
-            if existing > 0 {
-                return Err(ApiError::taken(
-                    "/data/relationships/user",
-                    "This user is already a member of the account.",
+            if exists > 0 {
+                return Err(ApiError::conflict(
+                    "/data/id",
+                    "An account membership with this id already exists.",
                 ));
             }
-            // A guest's email and identifier must be free among the account's users too.
-            let (email, identifier): (Option<String>, Option<String>) = users::table
-                .find(&user_id)
-                .select((users::email, users::identifier))
-                .first(conn)?;
-            super::user::check_unique(
-                conn,
-                std::slice::from_ref(&account_id),
-                &user_id,
-                email
-                    .as_deref()
-                    .and_then(|e| crate::domain::Email::parse(e).ok())
-                    .as_ref(),
-                identifier
-                    .as_deref()
-                    .and_then(|i| crate::domain::Identifier::parse(i).ok())
-                    .as_ref(),
-            )
-            .map_err(|e| {
-                let detail = e
-                    .errors
-                    .first()
-                    .map(|o| o.detail.clone())
-                    .unwrap_or_default();
-                ApiError::taken(
-                    "/data/relationships/user",
-                    format!("{detail} (the user's email or identifier)"),
-                )
-            })?;
-            diesel::insert_into(account_memberships::table)
-                .values((
-                    account_memberships::id.eq(&id),
-                    account_memberships::account_id.eq(&account_id),
-                    account_memberships::user_id.eq(&user_id),
-                    account_memberships::role.eq(role.as_str()),
-                    account_memberships::created_at.eq(caller.now),
-                    account_memberships::updated_at.eq(caller.now),
-                ))
-                .execute(conn)
-                .map_err(|e| {
-                    // Two requests adding the same user at once: the second loses here.
-                    crate::db::map_unique(
-                        e,
-                        &[(
-                            "user",
-                            "/data/relationships/user",
-                            "This user is already a member of the account.",
-                        )],
-                    )
-                })?;
-            let mut changes = Changes::default();
-            changes.set("role", Value::Null, role.as_str());
-            changes.set("user", Value::Null, user_id.as_str());
-            audit::record_by(
+            let email = user.email.as_deref().and_then(|e| Email::parse(e).ok());
+            let identifier = user
+                .identifier
+                .as_deref()
+                .and_then(|i| Identifier::parse(i).ok());
+            insert_membership(
                 conn,
                 caller,
                 &account_id,
-                "account_membership.created",
-                audit_target(&id),
-                changes,
+                &user.id,
+                role,
+                &id,
+                (email.as_ref(), identifier.as_ref()),
+                user_pointer,
             )?;
             Ok(Written::id(id))
         },
@@ -365,7 +417,7 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
-    let role = parse_role(&input)?;
+    let role = parse_role(&input);
     change_and_show(
         &req,
         &state,
@@ -378,14 +430,16 @@ pub async fn update(
                 super::engine::find::<AccountMembershipResource>(conn, &single_scope(caller), &id)?;
             let old = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
             policy::authorize(policy::account_membership::edit(caller, old), "change")?;
+            let role = role?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
             let Some(new) = role.filter(|r| *r != old) else {
                 return Ok(Written::id(id));
             };
             policy::authorize(
-                policy::account_membership::create(caller, new),
+                policy::account_membership::grant(caller, new),
                 "grant this role in",
             )?;
+            ensure_role_fits(new, current.is_home)?;
             if old == AccountRole::Owner {
                 ensure_other_owner(conn, &current.account_id, &current.user_id)?;
             }
@@ -411,8 +465,8 @@ pub async fn update(
     .await
 }
 
-/// `DELETE /account_memberships/{id}`: removes a guest (never the home membership, never
-/// the last owner).
+/// `DELETE /account_memberships/{id}`: an admin removes a guest, or a guest leaves
+/// (never the home membership, never the last owner).
 pub async fn delete(
     state: web::Data<AppState>,
     ctx: Ctx,
@@ -424,12 +478,11 @@ pub async fn delete(
         let current =
             super::engine::find::<AccountMembershipResource>(conn, &single_scope(caller), &id)?;
         let role = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
-        policy::authorize(policy::account_membership::edit(caller, role), "remove")?;
-        let home: String = users::table
-            .find(&current.user_id)
-            .select(users::account_id)
-            .first(conn)?;
-        if home == current.account_id {
+        let leaving = current.user_id == caller.user_id && !current.is_home;
+        if !leaving {
+            policy::authorize(policy::account_membership::edit(caller, role), "remove")?;
+        }
+        if current.is_home {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
                 "This is the user's home account; delete the user instead.",
@@ -438,31 +491,67 @@ pub async fn delete(
         if role == AccountRole::Owner {
             ensure_other_owner(conn, &current.account_id, &current.user_id)?;
         }
-        // The user's team memberships in this account go with it.
-        use crate::db::schema::{team_memberships, teams};
-        diesel::delete(
-            team_memberships::table
-                .filter(team_memberships::user_id.eq(&current.user_id))
-                .filter(
-                    team_memberships::team_id.eq_any(
-                        teams::table
-                            .filter(teams::account_id.eq(&current.account_id))
-                            .select(teams::id),
-                    ),
-                ),
-        )
-        .execute(conn)?;
-        ensure_changed(diesel::delete(account_memberships::table.find(&id)).execute(conn)?)?;
-        let mut changes = Changes::default();
-        changes.set("role", role.as_str(), Value::Null);
-        audit::record_by(
-            conn,
-            caller,
-            &current.account_id,
-            "account_membership.deleted",
-            audit_target(&id),
-            changes,
-        )
+        remove_membership(conn, caller, &current.account_id, &current.user_id, &id, role)
     })
     .await
+}
+
+/// Removes a guest membership with the user's team memberships in that account, and
+/// records it in that account's log.
+pub fn remove_membership(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    account_id: &str,
+    user_id: &str,
+    id: &str,
+    role: AccountRole,
+) -> ApiResult<()> {
+    use crate::db::schema::{team_memberships, teams};
+    diesel::delete(
+        team_memberships::table
+            .filter(team_memberships::user_id.eq(user_id))
+            .filter(
+                team_memberships::team_id.eq_any(
+                    teams::table
+                        .filter(teams::account_id.eq(account_id))
+                        .select(teams::id),
+                ),
+            ),
+    )
+    .execute(conn)?;
+    ensure_changed(diesel::delete(account_memberships::table.find(id)).execute(conn)?)?;
+    let mut changes = Changes::default();
+    changes.set("role", role.as_str(), Value::Null);
+    audit::record_by(
+        conn,
+        caller,
+        account_id,
+        "account_membership.deleted",
+        audit_target(id),
+        changes,
+    )
+}
+
+/// Ends every guest membership of a user (it is being deleted): its home account alone
+/// keeps it, to restore it.
+pub fn end_guest_memberships(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    user_id: &str,
+    home_account_id: &str,
+) -> ApiResult<()> {
+    let guest_of: Vec<(String, String, String)> = account_memberships::table
+        .filter(account_memberships::user_id.eq(user_id))
+        .filter(account_memberships::account_id.ne(home_account_id))
+        .select((
+            account_memberships::id,
+            account_memberships::account_id,
+            account_memberships::role,
+        ))
+        .load(conn)?;
+    for (id, account_id, role) in guest_of {
+        let role = AccountRole::parse(&role).map_err(ApiError::internal)?;
+        remove_membership(conn, caller, &account_id, user_id, &id, role)?;
+    }
+    Ok(())
 }

@@ -1,5 +1,5 @@
 //! The `device` resource: a user's push-notification endpoints. A user manages its own;
-//! account admins can read those of the account's users.
+//! the admins of its home account can read them (never another account's admins).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -111,13 +111,17 @@ impl Resource for DeviceResource {
             return;
         }
         if caller.role.is_admin() {
-            // Admins read the devices of their account's live users.
-            q.sql(
-                " AND devices.user_id IN (SELECT dm.user_id FROM account_memberships dm \
-                 JOIN users du ON du.id = dm.user_id AND du.discarded_at IS NULL WHERE dm.account_id = ",
-            )
-            .bind(caller.account_id.clone())
-            .sql(")");
+            // Admins read the devices of the live users homed in their account, and
+            // their own. A guest's devices stay private to its home account: another
+            // account that the user joined sees the user, not its push tokens.
+            q.sql(" AND (devices.user_id = ")
+                .bind(caller.user_id.clone())
+                .sql(
+                    " OR devices.user_id IN (SELECT du.id FROM users du \
+                     WHERE du.discarded_at IS NULL AND du.account_id = ",
+                )
+                .bind(caller.account_id.clone())
+                .sql("))");
         } else {
             q.sql(" AND devices.user_id = ")
                 .bind(caller.user_id.clone());

@@ -83,14 +83,35 @@ pub enum FilterSql {
     Folded(&'static str),
     /// Case-insensitive substring of any of the columns.
     Contains(&'static [&'static str]),
-    /// `id IN (SELECT owner FROM table WHERE target IN (values))` — e.g. users of a team.
+    /// `id IN (SELECT owner FROM table WHERE target IN (values))` — e.g. users of a team
+    /// — where the targets are only those the caller may see (`visible`, usually
+    /// [`visible_ids`] of the target type): a filter that names another resource never
+    /// matches through a row the caller cannot see (SPEC §2).
     Through {
         table: &'static str,
         owner_column: &'static str,
         target_column: &'static str,
+        visible: VisibleIds,
     },
     /// Handled by the engine (`discarded`) or the scope (`account`).
     Special,
+}
+
+/// Appends `SELECT id FROM … WHERE …`: the ids of a type's rows that a scope may see.
+pub type VisibleIds = fn(&mut SqlBuilder, &Scope<'_>);
+
+/// The ids of `R`'s live rows that `scope` may see, as a subquery.
+pub fn visible_ids<R: Resource>(q: &mut SqlBuilder, scope: &Scope<'_>) {
+    let live = Scope {
+        caller: scope.caller,
+        account_id: scope.account_id.clone(),
+        discarded: Discarded::Exclude,
+    };
+    q.sql(&format!("SELECT {0}.id FROM {0} WHERE 1 = 1", R::TABLE));
+    if R::SOFT_DELETE {
+        q.sql(&format!(" AND {}.discarded_at IS NULL", R::TABLE));
+    }
+    R::scope(q, &live);
 }
 
 /// How a relationship finds its targets.
@@ -280,7 +301,7 @@ fn where_clause<R: Resource>(
     }
     if let Some(query) = query {
         for clause in &query.filters {
-            apply_filter::<R>(&mut q, clause)?;
+            apply_filter::<R>(&mut q, scope, clause)?;
         }
     }
     Ok(q)
@@ -297,7 +318,11 @@ fn text_values(clause: &FilterClause) -> Vec<String> {
         .collect()
 }
 
-fn apply_filter<R: Resource>(q: &mut SqlBuilder, clause: &FilterClause) -> ApiResult<()> {
+fn apply_filter<R: Resource>(
+    q: &mut SqlBuilder,
+    scope: &Scope<'_>,
+    clause: &FilterClause,
+) -> ApiResult<()> {
     let Some((_, how)) = R::FILTERS.iter().find(|(name, _)| *name == clause.name) else {
         return Err(ApiError::internal(format!(
             "filter `{}` of `{}` has no SQL",
@@ -371,13 +396,16 @@ fn apply_filter<R: Resource>(q: &mut SqlBuilder, clause: &FilterClause) -> ApiRe
             table,
             owner_column,
             target_column,
+            visible,
         } => {
             q.sql(&format!(
                 " AND {}.id IN (SELECT {owner_column} FROM {table} WHERE ",
                 R::TABLE
             ))
             .in_list(target_column, &text_values(clause))
-            .sql(")");
+            .sql(&format!(" AND {target_column} IN ("));
+            visible(q, scope);
+            q.sql("))");
         }
         FilterSql::Special => {}
     }
@@ -676,6 +704,27 @@ pub fn find_live<R: Resource>(
     let mut scope = super::read::single_scope(caller);
     scope.discarded = Discarded::Exclude;
     find::<R>(conn, &scope, id)
+}
+
+/// The live row of `R` that a request body's linkage names, as the caller sees it by
+/// id: 404 `not_found` at `pointer` when there is none or the caller may not see it —
+/// checked before permissions and values, so the answer never depends on whether a
+/// hidden row exists (SPEC §2).
+pub fn find_linked<R: Resource>(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    pointer: &str,
+) -> ApiResult<R::Row> {
+    find_live::<R>(conn, caller, id).map_err(|e| {
+        if e.code() == ErrorCode::NotFound.code() {
+            ApiError::not_found().with_source(crate::jsonapi::error::ErrorSource::Pointer(
+                pointer.to_owned(),
+            ))
+        } else {
+            e
+        }
+    })
 }
 
 /// Soft-deletes the live row of `R` with this id (`discarded_at` and `updated_at` set to

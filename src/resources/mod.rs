@@ -3,6 +3,7 @@
 //! the type's own file.
 
 pub mod account;
+pub mod account_invitation;
 pub mod account_membership;
 pub mod audit_event;
 pub mod device;
@@ -25,6 +26,8 @@ pub static USERS: Engine<user::UserResource> = Engine::new();
 pub static TEAMS: Engine<team::TeamResource> = Engine::new();
 pub static ACCOUNT_MEMBERSHIPS: Engine<account_membership::AccountMembershipResource> =
     Engine::new();
+pub static ACCOUNT_INVITATIONS: Engine<account_invitation::AccountInvitationResource> =
+    Engine::new();
 pub static TEAM_MEMBERSHIPS: Engine<team_membership::TeamMembershipResource> = Engine::new();
 pub static DEVICES: Engine<device::DeviceResource> = Engine::new();
 pub static AUDIT_EVENTS: Engine<audit_event::AuditEventResource> = Engine::new();
@@ -35,6 +38,7 @@ pub static ALL: &[&'static dyn DynResource] = &[
     &ACCOUNTS,
     &TEAMS,
     &ACCOUNT_MEMBERSHIPS,
+    &ACCOUNT_INVITATIONS,
     &TEAM_MEMBERSHIPS,
     &DEVICES,
     &AUDIT_EVENTS,
@@ -47,6 +51,7 @@ pub static REGISTRY: Registry = Registry {
         &user::SCHEMA,
         &team::SCHEMA,
         &account_membership::SCHEMA,
+        &account_invitation::SCHEMA,
         &team_membership::SCHEMA,
         &device::SCHEMA,
         &audit_event::SCHEMA,

@@ -198,9 +198,22 @@ fn audit_target(id: &str) -> (&'static str, &str) {
     ("team_membership", id)
 }
 
-/// Checks that the caller may manage the team's members and that the user belongs to
-/// the team's account; returns the team's account. `pointers` say where to point
-/// errors at (team, user).
+/// The team a body's linkage names, if the caller can see it: 404 at `pointer`
+/// otherwise. Its account and whether the caller maintains it.
+fn linked_team(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    team_id: &str,
+    pointer: &str,
+) -> ApiResult<(String, bool)> {
+    visible_team(conn, caller, team_id)?
+        .ok_or_else(|| ApiError::not_found().with_source(ErrorSource::Pointer(pointer.to_owned())))
+}
+
+/// Checks, in the contract's order, that the caller can see the team and the user (404
+/// at the linkage), may manage the team's members (403), and that the user belongs to
+/// the team's account (422; only a platform admin can see a user outside it). Returns
+/// the team's account. `pointers` say where to point errors at (team, user).
 fn authorize_pair(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -208,9 +221,8 @@ fn authorize_pair(
     user_id: &str,
     pointers: (&str, &str),
 ) -> ApiResult<String> {
-    let (account_id, maintains) = visible_team(conn, caller, team_id)?.ok_or_else(|| {
-        ApiError::not_found().with_source(ErrorSource::Pointer(pointers.0.to_owned()))
-    })?;
+    let (account_id, maintains) = linked_team(conn, caller, team_id, pointers.0)?;
+    super::engine::find_linked::<super::user::UserResource>(conn, caller, user_id, pointers.1)?;
     policy::authorize(
         policy::team::manage_members(caller, maintains),
         "manage the members of",
@@ -330,7 +342,8 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    let role = parse_role(&input)?.unwrap_or(TeamRole::Member);
+    // Judged after the linkages and the permission (SPEC §2's order).
+    let role = parse_role(&input);
     let Patch::Value(user_id) = input.to_one_id("user", "user")? else {
         return Err(ApiError::validation(
             "/data/relationships/user",
@@ -362,6 +375,7 @@ pub async fn create(
                 &user_id,
                 ("/data/relationships/team", "/data/relationships/user"),
             )?;
+            let role = role?.unwrap_or(TeamRole::Member);
             let exists: i64 = team_memberships::table
                 .filter(team_memberships::id.eq(&id))
                 .count()
@@ -411,7 +425,7 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
-    let role = parse_role(&input)?;
+    let role = parse_role(&input);
     change_and_show(
         &req,
         &state,
@@ -426,6 +440,7 @@ pub async fn update(
                 policy::team_membership::edit(caller, current.caller_maintains),
                 "change",
             )?;
+            let role = role?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
             if let Some(new) = role.filter(|r| r.as_str() != current.role) {
                 diesel::update(team_memberships::table.find(&id))
@@ -591,6 +606,22 @@ pub async fn change_relationship(
             ),
         };
         let position = |other: &String| wanted.iter().position(|w| w == other).unwrap_or(0);
+        // Every linkage of the body must name something the caller can see, before
+        // anything is authorized or changed: removing a team or user the caller cannot
+        // see is a 404 too, so the answer never tells whether it exists.
+        for (index, other) in wanted.iter().enumerate() {
+            let pointer = format!("/data/{index}");
+            match side {
+                Side::User => {
+                    linked_team(conn, caller, other, &pointer)?;
+                }
+                Side::Team => {
+                    super::engine::find_linked::<super::user::UserResource>(
+                        conn, caller, other, &pointer,
+                    )?;
+                }
+            }
+        }
         for other in to_add {
             let pointer = format!("/data/{}", position(other));
             let (team_id, user_id) = pair(other);
@@ -609,13 +640,7 @@ pub async fn change_relationship(
         for other in to_remove {
             let (team_id, user_id) = pair(other);
             let pointer = format!("/data/{}", position(other));
-            let Some((account_id, maintains)) = visible_team(conn, caller, &team_id)? else {
-                if change == SetChange::Remove {
-                    // Already gone from the caller's view: nothing to remove.
-                    continue;
-                }
-                return Err(ApiError::not_found().with_source(ErrorSource::Pointer(pointer)));
-            };
+            let (account_id, maintains) = linked_team(conn, caller, &team_id, &pointer)?;
             policy::authorize(
                 policy::team::manage_members(caller, maintains),
                 "manage the members of",

@@ -222,6 +222,7 @@ impl Resource for UserResource {
                 table: "team_memberships",
                 owner_column: "user_id",
                 target_column: "team_id",
+                visible: super::engine::visible_ids::<super::team::TeamResource>,
             },
         ),
         ("discarded", FilterSql::Special),
@@ -808,6 +809,13 @@ pub async fn delete(
             .execute(conn)?;
         ensure_changed(changed)?;
         end_all_sessions(conn, &id, caller.now)?;
+        // Its other accounts lose it now; its home account keeps it, to restore it.
+        super::account_membership::end_guest_memberships(
+            conn,
+            caller,
+            &id,
+            &current.account_id,
+        )?;
         let mut changes = Changes::default();
         changes.set(
             "status",

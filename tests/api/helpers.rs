@@ -491,6 +491,56 @@ impl TestApp {
         (id, token)
     }
 
+    /// `POST /account_invitations` in the caller's account; returns (invitation id,
+    /// one-time token).
+    pub async fn invite_to_account(&self, token: &str, email: &str, role: &str) -> (String, String) {
+        let resp = self
+            .post(
+                "/account_invitations",
+                Some(token),
+                &json!({"data": {"type": "account_invitation",
+                        "attributes": {"email": email, "role": role}}}),
+            )
+            .await;
+        resp.assert_status(201);
+        (
+            resp.body["data"]["id"].as_str().expect("id").to_owned(),
+            resp.body["meta"]["invitation"]["token"]
+                .as_str()
+                .expect("meta.invitation.token")
+                .to_owned(),
+        )
+    }
+
+    /// `POST /account_invitations/accept` as sent.
+    pub async fn try_accept_account_invitation(&self, token: &str, invitation: &str) -> Resp {
+        self.post(
+            "/account_invitations/accept",
+            Some(token),
+            &json!({"data": {"type": "account_invitation_acceptance",
+                    "attributes": {"token": invitation}}}),
+        )
+        .await
+    }
+
+    /// A guest by consent: `inviter_token`'s account invites `email` as `role`, and the
+    /// user it belongs to accepts with `guest_token` (a session of its own). Returns the
+    /// new account membership's id.
+    pub async fn join_as_guest(
+        &self,
+        inviter_token: &str,
+        guest_token: &str,
+        email: &str,
+        role: &str,
+    ) -> String {
+        let (_, invitation) = self.invite_to_account(inviter_token, email, role).await;
+        let resp = self
+            .try_accept_account_invitation(guest_token, &invitation)
+            .await;
+        resp.assert_status(201);
+        resp.body["data"]["id"].as_str().expect("id").to_owned()
+    }
+
     /// A connection to the test database (migrations already ran).
     pub fn db(&self) -> DbConnection {
         cli::open(&self.db_url).expect("test database")
