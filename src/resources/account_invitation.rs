@@ -16,7 +16,9 @@ use crate::db::SqlBuilder;
 use crate::db::schema::account_invitations;
 use crate::domain::AccountRole;
 use crate::jsonapi::document::{AttributeWriter, ResourceView};
-use crate::jsonapi::schema::{Attribute, Relationship, ResourceSchema, ValueType};
+use crate::jsonapi::schema::{
+    Attribute, Filter, FilterKind, Relationship, ResourceSchema, ValueType,
+};
 use crate::policy;
 
 /// The roles an invitation may carry: a guest is never an owner.
@@ -39,7 +41,8 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
         Relationship::to_one("inviter", "user"),
         Relationship::to_one("user", "user"),
     ],
-    filters: &[],
+    // Only the platform admin's choice of account (`filter[account]`, SPEC §4).
+    filters: &[Filter::new("account", FilterKind::Id)],
     sorts: &["created_at", "expires_at"],
     actions: policy::account_invitation::ACTIONS,
 };
@@ -112,7 +115,7 @@ impl Resource for AccountInvitationResource {
             value: |r| Some(CursorValue::Time(r.expires_at)),
         },
     ];
-    const FILTERS: &'static [(&'static str, FilterSql)] = &[];
+    const FILTERS: &'static [(&'static str, FilterSql)] = &[("account", FilterSql::Special)];
     const LINKS: &'static [(&'static str, Link)] = &[
         (
             "account",
@@ -222,10 +225,10 @@ pub async fn create(
     // Who invited and who accepted are facts the server records, not inputs.
     for name in ["inviter", "user"] {
         if input.relationships.contains_key(name) {
-            return Err(ApiError::forbidden(format!("`{name}` is set by the server."))
-                .with_source(ErrorSource::Pointer(format!(
-                    "/data/relationships/{name}"
-                ))));
+            return Err(
+                ApiError::forbidden(format!("`{name}` is set by the server."))
+                    .with_source(ErrorSource::Pointer(format!("/data/relationships/{name}"))),
+            );
         }
     }
     let mut problems = Problems::default();
@@ -458,9 +461,8 @@ fn join_by_invitation(
         .find(&caller.user_id)
         .select((users::email_key, users::identifier))
         .first(conn)?;
-    let not_found = || {
-        ApiError::not_found().with_source(ErrorSource::Pointer(attribute_pointer("token")))
-    };
+    let not_found =
+        || ApiError::not_found().with_source(ErrorSource::Pointer(attribute_pointer("token")));
     // Another user's invitation is indistinguishable from no invitation.
     let email_key = email_key.ok_or_else(not_found)?;
     let invitation: AccountInvitationRow = {
@@ -494,7 +496,9 @@ fn join_by_invitation(
     }
     let role = AccountRole::parse(&invitation.role).map_err(ApiError::internal)?;
     let email = Email::parse(&email_key).ok();
-    let identifier = identifier.as_deref().and_then(|i| Identifier::parse(i).ok());
+    let identifier = identifier
+        .as_deref()
+        .and_then(|i| Identifier::parse(i).ok());
     let membership_id = uuid::Uuid::now_v7().to_string();
     insert_membership(
         conn,
@@ -507,7 +511,11 @@ fn join_by_invitation(
         "/data/attributes/token",
     )?;
     let mut changes = Changes::default();
-    changes.set("accepted_at", Value::Null, crate::jsonapi::document::format_time(&now));
+    changes.set(
+        "accepted_at",
+        Value::Null,
+        crate::jsonapi::document::format_time(&now),
+    );
     changes.set("user", Value::Null, caller.user_id.as_str());
     audit::record_by(
         conn,

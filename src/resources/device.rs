@@ -146,7 +146,7 @@ use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
 use crate::domain::DeviceSubType;
-use crate::jsonapi::error::{ApiError, ApiResult};
+use crate::jsonapi::error::{ApiError, ApiResult, ErrorSource};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
     Intent, Patch, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
@@ -251,19 +251,22 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    if let Patch::Value(owner) = input.to_one_id("user", "user")?
-        && owner != caller.user_id
-    {
-        return Err(ApiError::forbidden(
-            "A user registers only its own devices.",
-        ));
-    }
-    let changes = parse_device(&input, true)?;
-    let (Some(device_type), Some(token)) = (changes.device_type, changes.token.clone()) else {
-        return Err(ApiError::internal("fields checked above"));
+    let other_owner = match input.to_one_id("user", "user")? {
+        Patch::Value(owner) if owner != caller.user_id => Some(owner),
+        _ => None,
     };
-    let sub_type = changes.sub_type.flatten();
-    let enabled = changes.enabled.unwrap_or(true);
+    // The values are judged after the linkage and the permission (SPEC §2's order).
+    let values = parse_device(&input, true).and_then(|changes| {
+        let (Some(device_type), Some(token)) = (changes.device_type, changes.token.clone()) else {
+            return Err(ApiError::internal("fields checked above"));
+        };
+        Ok((
+            device_type,
+            token,
+            changes.sub_type.flatten(),
+            changes.enabled.unwrap_or(true),
+        ))
+    });
     let id = input
         .id
         .clone()
@@ -276,6 +279,17 @@ pub async fn create(
         &super::DEVICES,
         StatusCode::CREATED,
         move |conn, caller| {
+            if let Some(owner) = other_owner {
+                let pointer = "/data/relationships/user";
+                super::engine::find_linked::<super::user::UserResource>(
+                    conn, caller, &owner, pointer,
+                )?;
+                return Err(
+                    ApiError::forbidden("A user registers only its own devices.")
+                        .with_source(ErrorSource::Pointer(pointer.into())),
+                );
+            }
+            let (device_type, token, sub_type, enabled) = values?;
             let exists: i64 = devices::table
                 .filter(devices::id.eq(&id))
                 .count()

@@ -3,6 +3,7 @@
 //! `ROSTER_TEST_DATABASE_URL` is set (see `helpers.rs`).
 
 mod auth;
+mod consent;
 mod helpers;
 mod lifecycle;
 mod matrix;
