@@ -379,6 +379,9 @@ pub async fn delete(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
+    // Like reading them: a caller who may not read invitations at all is refused
+    // before any lookup, so the answer is the same whether or not the id exists.
+    super::ACCOUNT_INVITATIONS.authorize_read(&caller)?;
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = super::engine::find::<AccountInvitationResource>(
             conn,

@@ -1093,3 +1093,5 @@ async fn a_visible_deleted_users_edit_and_delete_are_409_invalid_transition() {
         }
     }
 }
+
+mod consent;
