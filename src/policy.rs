@@ -250,6 +250,7 @@ pub mod account_membership {
     }
     /// What a membership's permissions depend on besides the caller.
     pub struct Facts<'a> {
+        pub account_id: &'a str,
         pub user_id: &'a str,
         pub role: AccountRole,
         /// The membership in the user's home account: removed only with the user.
@@ -258,18 +259,29 @@ pub mod account_membership {
         pub last_owner: bool,
     }
 
+    /// A membership is acted on from a session in its account (a role there is what
+    /// gives power over it), or by a platform admin. A membership shown elsewhere — the
+    /// one an invitation's acceptance creates, answered to a session in the user's
+    /// home account — is not the caller's to change through that session.
+    fn in_session_account(caller: &Caller, m: &Facts<'_>) -> bool {
+        caller.platform_admin || caller.account_id == m.account_id
+    }
+
+    /// Changing its role (the new role is checked with `grant`); never the last owner's.
+    pub fn update(caller: &Caller, m: &Facts<'_>) -> bool {
+        in_session_account(caller, m) && edit(caller, m.role) && !m.last_owner
+    }
+
     /// Removing it: admins remove guests (never a home membership, never the last
     /// owner); a guest may always leave.
     pub fn delete(caller: &Caller, m: &Facts<'_>) -> bool {
         let leaving = caller.user_id == m.user_id && !m.is_home;
-        leaving || (edit(caller, m.role) && !m.last_owner && !m.is_home)
+        in_session_account(caller, m)
+            && (leaving || (edit(caller, m.role) && !m.last_owner && !m.is_home))
     }
 
     pub fn actions(caller: &Caller, m: &Facts<'_>) -> Vec<(&'static str, bool)> {
-        vec![
-            ("edit", edit(caller, m.role) && !m.last_owner),
-            ("delete", delete(caller, m)),
-        ]
+        vec![("edit", update(caller, m)), ("delete", delete(caller, m))]
     }
 }
 

@@ -147,6 +147,7 @@ impl Resource for AccountMembershipResource {
     fn actions(row: &AccountMembershipRow, caller: &Caller) -> Vec<(&'static str, bool)> {
         let role = AccountRole::parse(&row.role).unwrap_or(AccountRole::Member);
         let facts = policy::account_membership::Facts {
+            account_id: &row.account_id,
             user_id: &row.user_id,
             role,
             is_home: row.is_home,

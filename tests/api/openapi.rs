@@ -141,6 +141,8 @@ async fn the_attributes_described_are_the_attributes_shown() {
     let app = spawn_app().await;
     let owner = app.owner().await;
     app.insert_team(&owner.account_id, "Core");
+    app.invite_to_account(&owner.token, "guest@elsewhere.test", "member")
+        .await;
     let doc = description(&app).await;
     let schemas = &doc["components"]["schemas"];
     for (collection, type_name) in [
@@ -148,6 +150,7 @@ async fn the_attributes_described_are_the_attributes_shown() {
         ("/accounts", "account"),
         ("/teams", "team"),
         ("/account_memberships", "account_membership"),
+        ("/account_invitations", "account_invitation"),
         ("/sessions", "session"),
         ("/audit_events", "audit_event"),
     ] {

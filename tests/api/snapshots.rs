@@ -155,3 +155,33 @@ async fn snapshots_of_error_documents() {
     too_big.assert_status(400);
     assert_document!("error_400_page_size", app, too_big);
 }
+
+#[tokio::test]
+async fn snapshots_of_an_account_invitation_and_its_acceptance() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let globex = app.tenant("globex", false).await;
+    let created = app
+        .post(
+            "/account_invitations",
+            Some(&owner.token),
+            &json!({"data": {"type": "account_invitation",
+                    "attributes": {"email": "owner@globex.test", "role": "admin"}}}),
+        )
+        .await;
+    created.assert_status(201);
+    assert_document!("account_invitation_created", app, created);
+    let token = created.body["meta"]["invitation"]["token"]
+        .as_str()
+        .expect("token");
+    let accepted = app
+        .post(
+            "/account_invitations/accept?include=account",
+            Some(&globex.token),
+            &json!({"data": {"type": "account_invitation_acceptance",
+                    "attributes": {"token": token}}}),
+        )
+        .await;
+    accepted.assert_status(201);
+    assert_document!("account_invitation_accepted", app, accepted);
+}
