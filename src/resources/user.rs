@@ -796,7 +796,7 @@ pub async fn delete(
         let current = find_for_change(conn, caller, &id)?;
         policy::user::decide(caller, policy::user::Action::Delete, &current.facts(caller))
             .enforce("delete")?;
-        super::user_lifecycle::ensure_no_sole_ownership(conn, &id)?;
+        super::user_lifecycle::ensure_no_sole_ownership(conn, &id, &current.account_id)?;
         let changed = diesel::update(users::table.find(&id).filter(users::discarded_at.is_null()))
             .set((
                 users::status.eq(UserStatus::Deleted.as_str()),

@@ -89,17 +89,26 @@ pub fn set_status(
     Ok(())
 }
 
-/// 409 `last_owner` if the user is the only active owner of any account: checked before
-/// deactivating, blocking or deleting it, whoever does it.
-pub fn ensure_no_sole_ownership(conn: &mut DbConnection, user_id: &str) -> ApiResult<()> {
+/// 409 `last_owner` if the user is the only active owner of its home account: checked
+/// before deactivating, blocking or deleting it, whoever does it. Only the home account
+/// counts: no other account may stand in the way of managing one's own users (SPEC §4).
+/// Owners of other accounts are homed in them — but for an account the user created
+/// itself (`POST /accounts`), which its deletion leaves to its other admins and to the
+/// platform admins.
+pub fn ensure_no_sole_ownership(
+    conn: &mut DbConnection,
+    user_id: &str,
+    home_account_id: &str,
+) -> ApiResult<()> {
     use crate::db::schema::account_memberships;
-    let owned: Vec<String> = account_memberships::table
+    let owns_home: i64 = account_memberships::table
         .filter(account_memberships::user_id.eq(user_id))
+        .filter(account_memberships::account_id.eq(home_account_id))
         .filter(account_memberships::role.eq(AccountRole::Owner.as_str()))
-        .select(account_memberships::account_id)
-        .load(conn)?;
-    for account_id in owned {
-        ensure_other_owner(conn, &account_id, user_id)?;
+        .count()
+        .get_result(conn)?;
+    if owns_home > 0 {
+        ensure_other_owner(conn, home_account_id, user_id)?;
     }
     Ok(())
 }
@@ -135,7 +144,7 @@ fn perform(
             (UserStatus::Created, "user.invitation_revoked")
         }
         Action::Deactivate => {
-            ensure_no_sole_ownership(conn, &user.id)?;
+            ensure_no_sole_ownership(conn, &user.id, &user.account_id)?;
             set_status(conn, &user.id, UserStatus::Deactivated, &remembered, now)?;
             end_all_sessions(conn, &user.id, now)?;
             (UserStatus::Deactivated, "user.deactivated")
@@ -145,7 +154,7 @@ fn perform(
             (UserStatus::Active, "user.reactivated")
         }
         Action::Block => {
-            ensure_no_sole_ownership(conn, &user.id)?;
+            ensure_no_sole_ownership(conn, &user.id, &user.account_id)?;
             set_status(
                 conn,
                 &user.id,

@@ -645,7 +645,13 @@ async fn the_migration_demotes_existing_guest_owners_to_admins() {
          INSERT INTO account_memberships (id, account_id, user_id, role, created_at, updated_at) VALUES
            ('ma', 'a', 'ua', 'owner', '{now}', '{now}'),
            ('mb', 'b', 'ub', 'owner', '{now}', '{now}'),
-           ('mg', 'a', 'ub', 'owner', '{now}', '{now}');"
+           ('mg', 'a', 'ub', 'owner', '{now}', '{now}');
+         INSERT INTO accounts (id, name, slug, created_at, updated_at) VALUES
+           ('c', 'C', 'ccc', '{now}', '{now}');
+         INSERT INTO account_memberships (id, account_id, user_id, role, created_at, updated_at) VALUES
+           ('mc', 'c', 'ub', 'owner', '{now}', '{now}');
+         INSERT INTO audit_events (id, account_id, actor_id, action, target_type, target_id, changes, occurred_at) VALUES
+           ('e', 'c', 'ub', 'account.created', 'account', 'c', '{{}}', '{now}');"
     ))
     .expect("rows of the old schema");
     roster::db::run_migrations(&mut conn).expect("the guests' migration");
@@ -656,9 +662,55 @@ async fn the_migration_demotes_existing_guest_owners_to_admins() {
         .expect("roles");
     assert_eq!(
         roles,
-        [("ma", "owner"), ("mb", "owner"), ("mg", "admin")]
-            .map(|(id, role)| (id.to_owned(), role.to_owned()))
+        // `mc`: ub created account c itself (`POST /accounts`); it stays its owner.
+        [
+            ("ma", "owner"),
+            ("mb", "owner"),
+            ("mc", "owner"),
+            ("mg", "admin")
+        ]
+        .map(|(id, role)| (id.to_owned(), role.to_owned()))
     );
+}
+
+#[tokio::test]
+async fn an_account_a_user_created_does_not_stand_in_the_way_of_its_home() {
+    let w = world().await;
+    // gus creates an account of its own: its owner, though homed in globex.
+    let created = w
+        .app
+        .post(
+            "/accounts",
+            Some(&w.gus_home),
+            &json!({"data": {"type": "account", "attributes": {"name": "Gus Co", "slug": "gus-co"}}}),
+        )
+        .await;
+    created.assert_status(201);
+    let gus_co = created.body["data"]["id"].as_str().expect("id").to_owned();
+    // globex still deactivates, reactivates and deletes its user.
+    let gus = &w.gus;
+    for action in ["deactivate", "reactivate"] {
+        w.app
+            .post(
+                &format!("/users/{gus}/actions/{action}"),
+                Some(&w.globex.token),
+                &Value::Null,
+            )
+            .await
+            .assert_status(200);
+    }
+    w.app
+        .delete(&format!("/users/{gus}"), &w.globex.token)
+        .await
+        .assert_status(204);
+    // Its ownership of the account it created ended with it.
+    let left: i64 = account_memberships::table
+        .filter(account_memberships::user_id.eq(gus))
+        .filter(account_memberships::account_id.eq(&gus_co))
+        .count()
+        .get_result(&mut w.app.db())
+        .expect("count");
+    assert_eq!(left, 0);
 }
 
 #[tokio::test]

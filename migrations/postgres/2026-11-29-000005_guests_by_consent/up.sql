@@ -22,7 +22,15 @@ CREATE UNIQUE INDEX account_invitations_token_hash ON account_invitations (token
 CREATE INDEX account_invitations_account_created ON account_invitations (account_id, created_at, id);
 CREATE INDEX account_invitations_account_email ON account_invitations (account_id, email_key);
 
--- Guest owners made before this rule become admins.
+-- Guest owners made before this rule become admins — but for the user who created the
+-- account itself (`POST /accounts`, its `account.created` event), which would otherwise
+-- be left without an owner.
 UPDATE account_memberships SET role = 'admin'
 WHERE role = 'owner'
-  AND account_id <> (SELECT u.account_id FROM users u WHERE u.id = account_memberships.user_id);
+  AND account_id <> (SELECT u.account_id FROM users u WHERE u.id = account_memberships.user_id)
+  AND NOT EXISTS (
+    SELECT 1 FROM audit_events e
+    WHERE e.account_id = account_memberships.account_id
+      AND e.action = 'account.created'
+      AND e.actor_id = account_memberships.user_id
+  );
