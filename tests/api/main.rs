@@ -15,4 +15,5 @@ mod readable;
 mod snapshots;
 mod teams_memberships;
 mod tenancy;
+mod throttle;
 mod users;
