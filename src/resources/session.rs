@@ -259,8 +259,7 @@ pub async fn create(
     let now = state.clock.now();
     let email_key = email.trim().to_lowercase();
 
-    let lookup_email = email_key.clone();
-    let (account_key, candidate) = state
+    let (reservation, candidate) = state
         .db
         .run(&ctx.db, move |conn| {
             let account_id: Option<String> = accounts::table
@@ -277,16 +276,18 @@ pub async fn create(
             let account_key = account_id
                 .clone()
                 .unwrap_or_else(|| account.to_ascii_lowercase());
-            throttle::check(conn, &account_key, &lookup_email, now)?;
+            // The attempt is counted (committed) before its password is checked, so that
+            // simultaneous attempts see each other; over five, 429 with no check.
+            let reservation = throttle::reserve(conn, &account_key, &email_key, now)?;
             let Some(account_id) = account_id else {
-                return Ok((account_key, None));
+                return Ok((reservation, None));
             };
             // The home user wins over a guest with the same email; a live user over a
             // deleted one.
             // By email first (indexed), then "is a member of this account" per match:
             // as a join, SQLite would walk every membership of a large account.
             let found = users::table
-                .filter(users::email_key.eq(&lookup_email))
+                .filter(users::email_key.eq(&email_key))
                 .filter(diesel::dsl::exists(
                     account_memberships::table
                         .filter(account_memberships::user_id.eq(users::id))
@@ -305,7 +306,7 @@ pub async fn create(
                 .first::<(String, Option<String>, String, bool)>(conn)
                 .optional()?;
             Ok((
-                account_key,
+                reservation,
                 found.map(|(user_id, password_hash, status, discarded)| Candidate {
                     account_id,
                     user_id,
@@ -319,6 +320,9 @@ pub async fn create(
 
     // Argon2 takes tens of milliseconds: off the HTTP worker. An unknown email spends
     // the same time, so timing does not reveal which emails exist.
+    // From here on the reservation stands as a failure unless released below: an error,
+    // a dropped connection or a crash before then costs the pair one attempt (fails
+    // closed), never a free one.
     let hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
     let verified = web::block(move || match hash {
         Some(hash) => password::verify(&secret, &hash),
@@ -330,17 +334,18 @@ pub async fn create(
     .await
     .map_err(ApiError::internal)?;
 
+    // An unknown account or email: the reservation is the recorded failure, and there
+    // is no user to audit.
+    let Some(candidate) = candidate else {
+        return Err(invalid_credentials());
+    };
     let state_for_tx = state.clone();
     let outcome = state
         .db
         .run(&ctx.db, move |conn| {
             write_transaction(conn, |conn| {
-                let Some(candidate) = candidate else {
-                    throttle::record_failure(conn, &account_key, &email_key, now)?;
-                    return Ok(Err(invalid_credentials()));
-                };
                 if !verified {
-                    throttle::record_failure(conn, &account_key, &email_key, now)?;
+                    // The reservation stays: it is the failure.
                     audit::record(
                         conn,
                         audit::Event {
@@ -355,6 +360,9 @@ pub async fn create(
                     )?;
                     return Ok(Err(invalid_credentials()));
                 }
+                // The password was right, so this attempt was no failure — whether or
+                // not the user may sign in.
+                throttle::release(conn, reservation)?;
                 if candidate.discarded || candidate.status != "active" {
                     return Ok(Err(ApiError::new(
                         ErrorCode::UserInactive,
@@ -372,7 +380,7 @@ pub async fn create(
             })
         })
         .await?;
-    // A failed sign-in is still recorded (the transaction committed), then refused.
+    // A refusal is still committed (the audit event, the release), then returned.
     let view = outcome?;
     Ok(created_response(&req, view))
 }

@@ -16,4 +16,5 @@ mod readable;
 mod snapshots;
 mod teams_memberships;
 mod tenancy;
+mod throttle;
 mod users;

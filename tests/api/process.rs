@@ -14,15 +14,17 @@ use roster::cli;
 use roster::clock::Clock;
 use roster::db::schema::users;
 
-/// `roster serve` in its own process, on a free port of 127.0.0.1.
-struct ServerProcess {
+/// `roster serve` in its own process, on a free port of 127.0.0.1 (also used by
+/// `throttle.rs`, for several processes on one database).
+pub(crate) struct ServerProcess {
     child: Child,
-    address: String,
+    /// `http://127.0.0.1:PORT`
+    pub(crate) address: String,
     port: u16,
 }
 
 impl ServerProcess {
-    async fn start(database_url: &str) -> ServerProcess {
+    pub(crate) async fn start(database_url: &str) -> ServerProcess {
         // A port that was free a moment ago: the server gets it through ROSTER_BIND.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
