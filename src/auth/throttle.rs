@@ -108,6 +108,16 @@ pub fn release(conn: &mut DbConnection, reservation: Reservation) -> Result<(), 
     Ok(())
 }
 
+/// Marks a reservation as the failure it is, in the caller's transaction: one write,
+/// the counterpart of a wrong password's audit event for an attempt that has no user to
+/// audit (see `session::create`). The row itself already counts.
+pub fn settle_failure(conn: &mut DbConnection, reservation: &Reservation) -> Result<(), ApiError> {
+    diesel::update(sign_in_attempts::table.find(&reservation.id))
+        .set(sign_in_attempts::attempted_at.eq(sign_in_attempts::attempted_at))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The 429 for a pair whose window is full: locked until the oldest of the last five
 /// attempts leaves it.
 fn locked_out(

@@ -243,6 +243,10 @@ pub async fn create(
         let non_empty = |v: &str| {
             if v.is_empty() {
                 Err("is required")
+            } else if v.contains('\0') {
+                // No account, email or password holds one; PostgreSQL cannot even
+                // compare text that does.
+                Err("must not contain a NUL character")
             } else {
                 Ok(v.to_owned())
             }
@@ -335,8 +339,16 @@ pub async fn create(
     .map_err(ApiError::internal)?;
 
     // An unknown account or email: the reservation is the recorded failure, and there
-    // is no user to audit.
+    // is no user to audit. It is settled in a write of its own all the same, as a wrong
+    // password's audit event is, so that the database work after the hash does not tell
+    // an unknown email from a known one.
     let Some(candidate) = candidate else {
+        state
+            .db
+            .run(&ctx.db, move |conn| {
+                write_transaction(conn, |conn| throttle::settle_failure(conn, &reservation))
+            })
+            .await?;
         return Err(invalid_credentials());
     };
     let state_for_tx = state.clone();

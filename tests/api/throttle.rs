@@ -219,3 +219,37 @@ async fn a_successful_sign_in_is_not_a_failure_and_does_not_clear_failures() {
     assert_eq!(burst.right.status, 429, "{summary}");
     assert_locked_out(&app.try_sign_in("acme", &owner.email, OWNER_PASSWORD).await);
 }
+
+/// SPEC §4: an unknown email costs the same as a wrong password — the same Argon2 work
+/// and, after it, the same database work (a write of its own), so neither the time nor
+/// the statement count tells which emails exist.
+#[tokio::test]
+async fn an_unknown_email_costs_the_same_database_work_as_a_wrong_password() {
+    let app = spawn_app().await;
+    app.owner().await;
+    let wrong = app
+        .try_sign_in("acme", "owner@acme.test", WRONG_PASSWORD)
+        .await;
+    wrong.assert_error(401, "invalid_credentials");
+    let unknown = app
+        .try_sign_in("acme", "nobody@acme.test", WRONG_PASSWORD)
+        .await;
+    unknown.assert_error(401, "invalid_credentials");
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(queries(&wrong), queries(&unknown));
+}
+
+/// Bad input is a 422, never a 500: PostgreSQL cannot compare text holding a NUL.
+#[tokio::test]
+async fn a_nul_in_a_sign_in_is_a_validation_error() {
+    let app = spawn_app().await;
+    app.owner().await;
+    for (account, email, pointer) in [
+        ("acme", "owner\u{0}@acme.test", "/data/attributes/email"),
+        ("ac\u{0}me", "owner@acme.test", "/data/attributes/account"),
+    ] {
+        let resp = app.try_sign_in(account, email, OWNER_PASSWORD).await;
+        resp.assert_error(422, "validation_failed");
+        assert_eq!(resp.error()["source"]["pointer"], pointer, "{}", resp.text);
+    }
+}
