@@ -493,7 +493,12 @@ impl TestApp {
 
     /// `POST /account_invitations` in the caller's account; returns (invitation id,
     /// one-time token).
-    pub async fn invite_to_account(&self, token: &str, email: &str, role: &str) -> (String, String) {
+    pub async fn invite_to_account(
+        &self,
+        token: &str,
+        email: &str,
+        role: &str,
+    ) -> (String, String) {
         let resp = self
             .post(
                 "/account_invitations",
