@@ -10,8 +10,8 @@ use crate::jsonapi::openapi::{EndpointDoc, Output, Shape};
 use crate::resources::engine::DynResource;
 use crate::resources::read::{self, TypeRef};
 use crate::resources::{
-    self, account, account_invitation, account_membership, device, onboarding, session, team, team_membership, user,
-    user_lifecycle,
+    self, account, account_invitation, account_membership, device, onboarding, session, team,
+    team_membership, user, user_lifecycle,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -222,10 +222,10 @@ pub async fn create(
     // Who invited and who accepted are facts the server records, not inputs.
     for name in ["inviter", "user"] {
         if input.relationships.contains_key(name) {
-            return Err(ApiError::forbidden(format!("`{name}` is set by the server."))
-                .with_source(ErrorSource::Pointer(format!(
-                    "/data/relationships/{name}"
-                ))));
+            return Err(
+                ApiError::forbidden(format!("`{name}` is set by the server."))
+                    .with_source(ErrorSource::Pointer(format!("/data/relationships/{name}"))),
+            );
         }
     }
     let mut problems = Problems::default();
@@ -458,9 +458,8 @@ fn join_by_invitation(
         .find(&caller.user_id)
         .select((users::email_key, users::identifier))
         .first(conn)?;
-    let not_found = || {
-        ApiError::not_found().with_source(ErrorSource::Pointer(attribute_pointer("token")))
-    };
+    let not_found =
+        || ApiError::not_found().with_source(ErrorSource::Pointer(attribute_pointer("token")));
     // Another user's invitation is indistinguishable from no invitation.
     let email_key = email_key.ok_or_else(not_found)?;
     let invitation: AccountInvitationRow = {
@@ -494,7 +493,9 @@ fn join_by_invitation(
     }
     let role = AccountRole::parse(&invitation.role).map_err(ApiError::internal)?;
     let email = Email::parse(&email_key).ok();
-    let identifier = identifier.as_deref().and_then(|i| Identifier::parse(i).ok());
+    let identifier = identifier
+        .as_deref()
+        .and_then(|i| Identifier::parse(i).ok());
     let membership_id = uuid::Uuid::now_v7().to_string();
     insert_membership(
         conn,
@@ -507,7 +508,11 @@ fn join_by_invitation(
         "/data/attributes/token",
     )?;
     let mut changes = Changes::default();
-    changes.set("accepted_at", Value::Null, crate::jsonapi::document::format_time(&now));
+    changes.set(
+        "accepted_at",
+        Value::Null,
+        crate::jsonapi::document::format_time(&now),
+    );
     changes.set("user", Value::Null, caller.user_id.as_str());
     audit::record_by(
         conn,

@@ -268,21 +268,18 @@ pub fn insert_membership(
         return Err(already());
     }
     // A guest's email and identifier must be free among the account's users too.
-    super::user::check_unique(
-        conn,
-        &[account_id.to_owned()],
-        user_id,
-        unique.0,
-        unique.1,
-    )
-    .map_err(|e| {
-        let detail = e
-            .errors
-            .first()
-            .map(|o| o.detail.clone())
-            .unwrap_or_default();
-        ApiError::taken(pointer, format!("{detail} (the user's email or identifier)"))
-    })?;
+    super::user::check_unique(conn, &[account_id.to_owned()], user_id, unique.0, unique.1)
+        .map_err(|e| {
+            let detail = e
+                .errors
+                .first()
+                .map(|o| o.detail.clone())
+                .unwrap_or_default();
+            ApiError::taken(
+                pointer,
+                format!("{detail} (the user's email or identifier)"),
+            )
+        })?;
     diesel::insert_into(account_memberships::table)
         .values((
             account_memberships::id.eq(id),
@@ -491,7 +488,14 @@ pub async fn delete(
         if role == AccountRole::Owner {
             ensure_other_owner(conn, &current.account_id, &current.user_id)?;
         }
-        remove_membership(conn, caller, &current.account_id, &current.user_id, &id, role)
+        remove_membership(
+            conn,
+            caller,
+            &current.account_id,
+            &current.user_id,
+            &id,
+            role,
+        )
     })
     .await
 }

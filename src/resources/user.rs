@@ -810,12 +810,7 @@ pub async fn delete(
         ensure_changed(changed)?;
         end_all_sessions(conn, &id, caller.now)?;
         // Its other accounts lose it now; its home account keeps it, to restore it.
-        super::account_membership::end_guest_memberships(
-            conn,
-            caller,
-            &id,
-            &current.account_id,
-        )?;
+        super::account_membership::end_guest_memberships(conn, caller, &id, &current.account_id)?;
         let mut changes = Changes::default();
         changes.set(
             "status",
