@@ -881,11 +881,11 @@ async fn the_last_owner_of_any_account_cannot_be_deactivated_blocked_or_deleted(
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// SPEC §2 (tenants are isolated) and §4 "password" ("… except an owner's"): adding a
-/// user of another account as a guest (`POST /account_memberships`, which any account's
-/// admin may do by id) gives no power over that user's credentials or lifecycle —
-/// otherwise an account takes over another account's owner: it resets the password and
-/// signs in there as its owner.
+/// SPEC §2 (tenants are isolated) and §4 "password" ("… except an owner's"): a user of
+/// another account that joined as a guest (by accepting the account's invitation; adding
+/// it by id is for platform admins only) gives the account no power over that user's
+/// credentials or lifecycle — otherwise an account takes over another account's owner:
+/// it resets the password and signs in there as its owner.
 #[tokio::test]
 async fn adding_a_user_as_a_guest_gives_no_power_over_its_credentials_or_lifecycle() {
     let mut failures = Vec::new();
@@ -902,15 +902,25 @@ async fn adding_a_user_as_a_guest_gives_no_power_over_its_credentials_or_lifecyc
         } else {
             &w.other_member
         };
-        w.app
+        // acme's owner cannot add it by id: it cannot see it (404 at the linkage).
+        let by_id = w
+            .app
             .post(
                 "/account_memberships",
                 Some(&w.owner.token),
                 &json!({"data": {"type": "account_membership", "attributes": {"role": "member"},
                         "relationships": {"user": {"data": {"type": "user", "id": guest.id}}}}}),
             )
-            .await
-            .assert_status(201);
+            .await;
+        by_id.assert_error(404, "not_found");
+        assert_eq!(
+            by_id.error()["source"]["pointer"],
+            "/data/relationships/user"
+        );
+        // It joins by consent, signed in to globex.
+        w.app
+            .join_as_guest(&w.owner.token, &guest.token, &guest.email, "member")
+            .await;
         let resp = w
             .attempt(Some(&w.owner.token), action, &guest.id, None)
             .await;
@@ -921,7 +931,7 @@ async fn adding_a_user_as_a_guest_gives_no_power_over_its_credentials_or_lifecyc
                 .await
                 .status;
             failures.push(format!(
-                "acme's owner → {action} of {victim} (added to acme as a guest member): {}; \
+                "acme's owner → {action} of {victim} (a guest member of acme): {}; \
                  signing in to {} with the password acme chose: {signed_in}",
                 resp.status, guest.slug
             ));

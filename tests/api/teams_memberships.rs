@@ -843,13 +843,28 @@ async fn a_guest_is_added_changed_and_removed() {
     let token = &o.owner.token;
     let gus = &o.gus;
 
-    let created = app
+    // acme's owner cannot add globex's user by id: it cannot see it (404 at the linkage,
+    // before the 403 that `POST /account_memberships` is for platform admins only).
+    let resp = app
         .post(
             "/account_memberships",
             Some(token),
             &account_membership_doc(gus, None),
         )
         .await;
+    resp.assert_error(404, "not_found");
+    assert_eq!(
+        resp.error()["source"]["pointer"],
+        "/data/relationships/user"
+    );
+    // Gus joins by consent: acme invites him, and he accepts signed in to his home.
+    let home = app
+        .sign_in("globex", "gus@globex.test", "gus-password-1")
+        .await;
+    let (_, invitation) = app
+        .invite_to_account(token, "gus@globex.test", "member")
+        .await;
+    let created = app.try_accept_account_invitation(&home, &invitation).await;
     created.assert_status(201);
     assert_location(&created);
     let data = &created.body["data"];
@@ -864,9 +879,10 @@ async fn a_guest_is_added_changed_and_removed() {
         data["relationships"]["account"]["data"],
         json!({"type": "account", "id": o.owner.account_id})
     );
+    // The event is in acme's log; the guest, who accepted, is its actor.
     let changes = the_event(
         &audit_events(&app, token, "account_membership.created", &id).await,
-        &o.owner.user_id,
+        gus,
     );
     assert_eq!(changes["role"], json!([null, "member"]));
 
@@ -908,26 +924,33 @@ async fn a_guest_is_added_changed_and_removed() {
     .await
     .assert_status(201);
 
-    // Twice is taken; so is adding a user whose home is acme.
-    let resp = app
-        .post(
+    // Now that acme sees gus, adding him by id is still not the owner's to do (403);
+    // nor is adding a user whose home is acme.
+    for user in [gus, &o.ada.0] {
+        app.post(
             "/account_memberships",
             Some(token),
-            &account_membership_doc(gus, Some("admin")),
+            &account_membership_doc(user, Some("admin")),
         )
-        .await;
-    resp.assert_error(409, "taken");
-    assert_eq!(
-        resp.error()["source"]["pointer"],
-        "/data/relationships/user"
-    );
-    app.post(
-        "/account_memberships",
-        Some(token),
-        &account_membership_doc(&o.ada.0, None),
-    )
-    .await
-    .assert_error(409, "taken");
+        .await
+        .assert_error(403, "forbidden");
+    }
+    // One membership per (user, account): a platform admin, who may add by id, is told
+    // `taken` for the guest and for a user whose home is acme.
+    let root = app.tenant("root", true).await;
+    for user in [gus, &o.ada.0] {
+        let mut doc = account_membership_doc(user, Some("admin"));
+        doc["data"]["relationships"]["account"] =
+            json!({"data": {"type": "account", "id": o.owner.account_id}});
+        let resp = app
+            .post("/account_memberships", Some(&root.token), &doc)
+            .await;
+        resp.assert_error(409, "taken");
+        assert_eq!(
+            resp.error()["source"]["pointer"],
+            "/data/relationships/user"
+        );
+    }
     // No such user.
     app.post(
         "/account_memberships",
@@ -936,13 +959,25 @@ async fn a_guest_is_added_changed_and_removed() {
     )
     .await
     .assert_error(404, "not_found");
-    // A bad role.
+    // A bad role: the owner cannot see globex's owner, so the linkage answers first; the
+    // platform admin, who can, is told about the role.
     let resp = app
         .post(
             "/account_memberships",
             Some(token),
             &account_membership_doc(&o.globex.user_id, Some("boss")),
         )
+        .await;
+    resp.assert_error(404, "not_found");
+    assert_eq!(
+        resp.error()["source"]["pointer"],
+        "/data/relationships/user"
+    );
+    let mut doc = account_membership_doc(&o.globex.user_id, Some("boss"));
+    doc["data"]["relationships"]["account"] =
+        json!({"data": {"type": "account", "id": o.owner.account_id}});
+    let resp = app
+        .post("/account_memberships", Some(&root.token), &doc)
         .await;
     resp.assert_error(422, "validation_failed");
     assert_eq!(resp.error()["source"]["pointer"], "/data/attributes/role");
@@ -999,16 +1034,12 @@ async fn a_guest_is_added_changed_and_removed() {
     app.try_sign_in("acme", "gus@globex.test", "gus-password-1")
         .await
         .assert_error(401, "invalid_credentials");
-    app.sign_in("globex", "gus@globex.test", "gus-password-1")
+    let home = app
+        .sign_in("globex", "gus@globex.test", "gus-password-1")
         .await;
-    // It can be added again.
-    app.post(
-        "/account_memberships",
-        Some(token),
-        &account_membership_doc(gus, None),
-    )
-    .await
-    .assert_status(201);
+    // It can join again, by accepting a new invitation.
+    app.join_as_guest(token, &home, "gus@globex.test", "member")
+        .await;
 
     // The home membership cannot be removed.
     let ada_membership = membership_id(&app, token, &o.ada.0).await;
@@ -1027,7 +1058,8 @@ async fn only_owners_grant_change_or_remove_owner() {
     let o = org(&app).await;
     let (owner, admin) = (&o.owner.token, &o.admin);
 
-    // An admin adds members and admins, never owners.
+    // An admin adds members and admins, never owners — and, like the owner, only by
+    // invitation: by id, globex's user is one it cannot see (404 at the linkage).
     let resp = app
         .post(
             "/account_memberships",
@@ -1035,16 +1067,17 @@ async fn only_owners_grant_change_or_remove_owner() {
             &account_membership_doc(&o.gus, Some("owner")),
         )
         .await;
-    resp.assert_error(403, "forbidden");
-    let gus = app
-        .post(
-            "/account_memberships",
-            Some(admin),
-            &account_membership_doc(&o.gus, Some("admin")),
-        )
+    resp.assert_error(404, "not_found");
+    assert_eq!(
+        resp.error()["source"]["pointer"],
+        "/data/relationships/user"
+    );
+    let home = app
+        .sign_in("globex", "gus@globex.test", "gus-password-1")
         .await;
-    gus.assert_status(201);
-    let gus = gus.body["data"]["id"].as_str().unwrap().to_owned();
+    let gus = app
+        .join_as_guest(admin, &home, "gus@globex.test", "admin")
+        .await;
     app.patch(
         &format!("/account_memberships/{gus}"),
         admin,
@@ -1072,7 +1105,7 @@ async fn only_owners_grant_change_or_remove_owner() {
     app.post(
         "/account_memberships",
         Some(&o.ada.1),
-        &account_membership_doc(&o.globex.user_id, None),
+        &account_membership_doc(&o.bob.0, None),
     )
     .await
     .assert_error(403, "forbidden");
@@ -1088,35 +1121,55 @@ async fn only_owners_grant_change_or_remove_owner() {
         json!({"edit": true, "delete": true})
     );
 
-    // The owner may.
-    let promoted = app
+    // The owner may — but only to users homed in acme: a guest is never an owner.
+    let resp = app
         .patch(
             &format!("/account_memberships/{gus}"),
             owner,
             &role_doc("account_membership", &gus, "owner"),
         )
         .await;
+    resp.assert_error(422, "validation_failed");
+    assert_eq!(resp.error()["source"]["pointer"], "/data/attributes/role");
+    assert_eq!(
+        membership_of(&app, owner, &o.gus).await["attributes"]["role"],
+        "admin"
+    );
+    let promoted = app
+        .patch(
+            &format!("/account_memberships/{ada}"),
+            owner,
+            &role_doc("account_membership", &ada, "owner"),
+        )
+        .await;
     promoted.assert_status(200);
     assert_eq!(promoted.body["data"]["attributes"]["role"], "owner");
     // Now the admin may neither demote nor remove it.
     app.patch(
-        &format!("/account_memberships/{gus}"),
+        &format!("/account_memberships/{ada}"),
         admin,
-        &role_doc("account_membership", &gus, "member"),
+        &role_doc("account_membership", &ada, "member"),
     )
     .await
     .assert_error(403, "forbidden");
-    app.delete(&format!("/account_memberships/{gus}"), admin)
+    app.delete(&format!("/account_memberships/{ada}"), admin)
         .await
         .assert_error(403, "forbidden");
-    // The owner grants owner on create too.
+    // The owner grants owner on create too — of a user homed in acme; adding a user of
+    // another account by id is not the owner's to do (404: it cannot see it).
     app.post(
         "/account_memberships",
         Some(owner),
         &account_membership_doc(&o.globex.user_id, Some("owner")),
     )
     .await
-    .assert_status(201);
+    .assert_error(404, "not_found");
+    app.create_user(
+        owner,
+        json!({"name": "Second Owner", "email": "second@acme.test"}),
+        json!({"role": "owner"}),
+    )
+    .await;
     assert_eq!(owner_count(&app, owner).await, 3);
 }
 
@@ -1144,16 +1197,16 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed() {
     .await
     .assert_status(200);
 
-    // A guest owner, then the home owner steps down: the guest is the last owner.
-    let guest = app
-        .post(
-            "/account_memberships",
-            Some(owner),
-            &account_membership_doc(&o.gus, Some("owner")),
-        )
-        .await;
-    guest.assert_status(201);
-    let guest = guest.body["data"]["id"].as_str().unwrap().to_owned();
+    // A second owner (homed in acme: a guest is never an owner), then the first one steps
+    // down: Ada is the last owner.
+    let ada_membership = membership_id(&app, owner, &o.ada.0).await;
+    app.patch(
+        &format!("/account_memberships/{ada_membership}"),
+        owner,
+        &role_doc("account_membership", &ada_membership, "owner"),
+    )
+    .await
+    .assert_status(200);
     app.patch(
         &format!("/account_memberships/{mine}"),
         owner,
@@ -1161,38 +1214,54 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed() {
     )
     .await
     .assert_status(200);
-    let gus = app
-        .sign_in("acme", "gus@globex.test", "gus-password-1")
-        .await;
-    let resp = app
-        .delete(&format!("/account_memberships/{guest}"), &gus)
-        .await;
-    resp.assert_error(409, "last_owner");
+    let ada = &o.ada.1;
     app.patch(
-        &format!("/account_memberships/{guest}"),
-        &gus,
-        &role_doc("account_membership", &guest, "admin"),
+        &format!("/account_memberships/{ada_membership}"),
+        ada,
+        &role_doc("account_membership", &ada_membership, "admin"),
     )
     .await
     .assert_error(409, "last_owner");
-    assert_eq!(owner_count(&app, &gus).await, 1);
+    // An owner's membership is its home one, which goes only with the user; removing the
+    // last owner that way is refused too, even to a platform admin.
+    app.delete(&format!("/account_memberships/{ada_membership}"), ada)
+        .await
+        .assert_error(409, "conflict");
+    let root = app.tenant("root", true).await;
+    app.delete(&format!("/users/{}", o.ada.0), &root.token)
+        .await
+        .assert_error(409, "last_owner");
+    assert_eq!(owner_count(&app, ada).await, 1);
     assert_eq!(
-        app.get(&format!("/account_memberships/{guest}"), &gus)
+        app.get(&format!("/account_memberships/{ada_membership}"), ada)
             .await
             .body["data"]["attributes"]["role"],
         "owner"
     );
     // No audit events for the refused changes.
     assert!(
-        audit_events(&app, &gus, "account_membership.deleted", &guest)
+        audit_events(&app, ada, "account_membership.deleted", &ada_membership)
             .await
             .is_empty()
+    );
+    assert!(
+        audit_events(&app, ada, "user.deleted", &o.ada.0)
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        audit_events(&app, ada, "account_membership.updated", &ada_membership)
+            .await
+            .len(),
+        1,
+        "only the promotion"
     );
 }
 
 /// `meta.permissions.actions.delete` of a membership the server will refuse to delete
 /// (the home membership; the last owner's) must be `false` (SPEC §2: "true exactly when
-/// the server would accept that action … right now").
+/// the server would accept that action … right now"), and so must `edit` of the last
+/// owner's, which the server refuses to demote.
 #[tokio::test]
 async fn membership_permissions_agree_with_home_and_last_owner_rules() {
     let app = spawn_app().await;
@@ -1209,14 +1278,15 @@ async fn membership_permissions_agree_with_home_and_last_owner_rules() {
         "home membership: {ada}"
     );
 
-    let guest = app
-        .post(
-            "/account_memberships",
-            Some(owner),
-            &account_membership_doc(&o.gus, Some("owner")),
-        )
-        .await;
-    let guest = guest.body["data"]["id"].as_str().unwrap().to_owned();
+    // Ada becomes the second owner (owners are homed in the account), then the first one
+    // steps down: Ada is the last owner.
+    app.patch(
+        &format!("/account_memberships/{ada_id}"),
+        owner,
+        &role_doc("account_membership", &ada_id, "owner"),
+    )
+    .await
+    .assert_status(200);
     let mine = membership_id(&app, owner, &o.owner.user_id).await;
     app.patch(
         &format!("/account_memberships/{mine}"),
@@ -1225,17 +1295,22 @@ async fn membership_permissions_agree_with_home_and_last_owner_rules() {
     )
     .await
     .assert_status(200);
-    let gus = app
-        .sign_in("acme", "gus@globex.test", "gus-password-1")
-        .await;
     let shown = app
-        .get(&format!("/account_memberships/{guest}"), &gus)
+        .get(&format!("/account_memberships/{ada_id}"), &o.ada.1)
         .await;
-    app.delete(&format!("/account_memberships/{guest}"), &gus)
+    app.delete(&format!("/account_memberships/{ada_id}"), &o.ada.1)
         .await
-        .assert_error(409, "last_owner");
+        .assert_error(409, "conflict");
+    app.patch(
+        &format!("/account_memberships/{ada_id}"),
+        &o.ada.1,
+        &role_doc("account_membership", &ada_id, "admin"),
+    )
+    .await
+    .assert_error(409, "last_owner");
     assert_eq!(
-        shown.body["data"]["meta"]["permissions"]["actions"]["delete"], false,
+        shown.body["data"]["meta"]["permissions"]["actions"],
+        json!({"edit": false, "delete": false}),
         "last owner: {}",
         shown.text
     );
@@ -1304,60 +1379,31 @@ async fn concurrent_demotions_of_the_two_owners_leave_one_owner() {
     }
 }
 
-/// Two guest owners remove themselves at the same moment: exactly one succeeds.
+/// The two owners of an account deleted at the same moment (owners are homed in their
+/// account, so deleting the user is how one is removed; a platform admin does both):
+/// exactly one succeeds, the other is told `last_owner`.
 #[tokio::test]
-async fn concurrent_removals_of_the_two_guest_owners_leave_one_owner() {
+async fn concurrent_deletions_of_the_two_owners_leave_one_owner() {
     let app = spawn_app().await;
-    let home = app.tenant("home", false).await;
+    let root = app.tenant("root", true).await;
     for round in 0..RACE_ROUNDS {
         let slug = format!("race-{round}");
         let a = app.tenant(&slug, false).await;
-        let mut guests = Vec::new();
-        for n in 1..=2 {
-            let email = format!("g{n}-{round}@home.test");
-            let id = app
-                .create_user(
-                    &home.token,
-                    json!({"name": format!("Guest {n}"), "email": email, "password": "guest-password-1"}),
-                    Value::Null,
-                )
-                .await;
-            let membership = app
-                .post(
-                    "/account_memberships",
-                    Some(&a.token),
-                    &account_membership_doc(&id, Some("owner")),
-                )
-                .await;
-            membership.assert_status(201);
-            let token = app.sign_in(&slug, &email, "guest-password-1").await;
-            guests.push((
-                membership.body["data"]["id"].as_str().unwrap().to_owned(),
-                token,
-            ));
-        }
-        // The home owner steps down: the two guests are the owners.
-        let mine = membership_id(&app, &a.token, &a.user_id).await;
-        app.patch(
-            &format!("/account_memberships/{mine}"),
-            &a.token,
-            &role_doc("account_membership", &mine, "member"),
-        )
-        .await
-        .assert_status(200);
+        let (b_id, b) = app
+            .member(
+                &a.token,
+                &slug,
+                "Second Owner",
+                &format!("b@{slug}.test"),
+                "owner",
+            )
+            .await;
         assert_eq!(owner_count(&app, &a.token).await, 2);
 
-        let (m1, t1) = &guests[0];
-        let (m2, t2) = &guests[1];
-        let (p1, p2) = (
-            format!("/account_memberships/{m1}"),
-            format!("/account_memberships/{m2}"),
-        );
-        let (r1, r2) = tokio::join!(app.delete(&p1, t1), app.delete(&p2, t2));
-        let mut statuses = [r1.status.as_u16(), r2.status.as_u16()];
-        statuses.sort();
+        let (p1, p2) = (format!("/users/{}", a.user_id), format!("/users/{b_id}"));
+        let (r1, r2) = tokio::join!(app.delete(&p1, &root.token), app.delete(&p2, &root.token));
         assert_eq!(
-            statuses,
+            statuses(&r1, &r2),
             [204, 409],
             "round {round}: 1: {} {}; 2: {} {}",
             r1.status,
@@ -1365,9 +1411,13 @@ async fn concurrent_removals_of_the_two_guest_owners_leave_one_owner() {
             r2.status,
             r2.text
         );
-        let loser = if r1.status.as_u16() == 409 { &r1 } else { &r2 };
+        let (loser, survivor) = if r1.status.as_u16() == 409 {
+            (&r1, &a.token)
+        } else {
+            (&r2, &b)
+        };
         loser.assert_error(409, "last_owner");
-        assert_eq!(owner_count(&app, &a.token).await, 1, "round {round}");
+        assert_eq!(owner_count(&app, survivor).await, 1, "round {round}");
     }
 }
 
@@ -1378,11 +1428,13 @@ fn statuses(a: &Resp, b: &Resp) -> [u16; 2] {
     statuses
 }
 
-/// The same new guest added twice at the same moment: one 201, one 409 `taken`.
+/// The same new guest added twice at the same moment (by id, as platform admins may):
+/// one 201, one 409 `taken`.
 #[tokio::test]
 async fn concurrent_adds_of_one_guest_are_one_membership_and_one_taken() {
     let app = spawn_app().await;
     let o = org(&app).await;
+    let root = app.tenant("root", true).await;
     for round in 0..RACE_ROUNDS {
         let guest = app
             .create_user(
@@ -1391,10 +1443,12 @@ async fn concurrent_adds_of_one_guest_are_one_membership_and_one_taken() {
                 Value::Null,
             )
             .await;
-        let doc = account_membership_doc(&guest, None);
+        let mut doc = account_membership_doc(&guest, None);
+        doc["data"]["relationships"]["account"] =
+            json!({"data": {"type": "account", "id": o.owner.account_id}});
         let (a, b) = tokio::join!(
-            app.post("/account_memberships", Some(&o.owner.token), &doc),
-            app.post("/account_memberships", Some(&o.admin), &doc)
+            app.post("/account_memberships", Some(&root.token), &doc),
+            app.post("/account_memberships", Some(&root.token), &doc)
         );
         assert_eq!(
             statuses(&a, &b),
@@ -1551,21 +1605,16 @@ async fn concurrent_deletes_of_one_resource_delete_it_once() {
             )
             .await;
         let membership = membership.body["data"]["id"].as_str().unwrap().to_owned();
-        let guest = app
-            .create_user(
-                &o.globex.token,
-                json!({"name": format!("Guest {round}"), "email": format!("guest-{round}@globex.test")}),
-                Value::Null,
-            )
-            .await;
-        let guest = app
-            .post(
-                "/account_memberships",
-                Some(owner),
-                &account_membership_doc(&guest, None),
-            )
-            .await;
-        let guest = guest.body["data"]["id"].as_str().unwrap().to_owned();
+        // A guest by consent: acme invites a globex user, who accepts from its home.
+        let email = format!("guest-{round}@globex.test");
+        app.create_user(
+            &o.globex.token,
+            json!({"name": format!("Guest {round}"), "email": email, "password": "guest-password-1"}),
+            Value::Null,
+        )
+        .await;
+        let home = app.sign_in("globex", &email, "guest-password-1").await;
+        let guest = app.join_as_guest(owner, &home, &email, "member").await;
         let device = app
             .post(
                 "/devices",
@@ -1670,42 +1719,35 @@ async fn concurrent_registrations_of_one_device_token_are_one_device_and_one_tak
     );
 }
 
-/// The home owner steps down while the guest owner leaves, at the same moment: exactly
-/// one succeeds.
+/// An owner steps down while the other owner is deleted (owners are homed in their
+/// account, so that is how one is removed; a platform admin does it), at the same moment:
+/// exactly one succeeds.
 #[tokio::test]
 async fn concurrent_demotion_and_removal_of_the_two_owners_leave_one_owner() {
     let app = spawn_app().await;
-    let home = app.tenant("home", false).await;
+    let root = app.tenant("root", true).await;
     for round in 0..RACE_ROUNDS {
         let slug = format!("race-{round}");
         let a = app.tenant(&slug, false).await;
-        let email = format!("g-{round}@home.test");
-        let guest = app
-            .create_user(
-                &home.token,
-                json!({"name": "Guest", "email": email, "password": "guest-password-1"}),
-                Value::Null,
+        let (b_id, _) = app
+            .member(
+                &a.token,
+                &slug,
+                "Second Owner",
+                &format!("b@{slug}.test"),
+                "owner",
             )
             .await;
-        let gm = app
-            .post(
-                "/account_memberships",
-                Some(&a.token),
-                &account_membership_doc(&guest, Some("owner")),
-            )
-            .await;
-        gm.assert_status(201);
-        let gm = gm.body["data"]["id"].as_str().unwrap().to_owned();
-        let g = app.sign_in(&slug, &email, "guest-password-1").await;
+        assert_eq!(owner_count(&app, &a.token).await, 2);
         let am = membership_id(&app, &a.token, &a.user_id).await;
         let (demote_path, remove_path) = (
             format!("/account_memberships/{am}"),
-            format!("/account_memberships/{gm}"),
+            format!("/users/{b_id}"),
         );
         let doc = role_doc("account_membership", &am, "admin");
         let (demoted, removed) = tokio::join!(
             app.patch(&demote_path, &a.token, &doc),
-            app.delete(&remove_path, &g)
+            app.delete(&remove_path, &root.token)
         );
         let outcome = [demoted.status.as_u16(), removed.status.as_u16()];
         assert!(
@@ -1813,7 +1855,8 @@ async fn team_memberships_are_created_changed_and_removed() {
     resp.assert_error(422, "validation_failed");
     assert_eq!(resp.error()["source"]["pointer"], "/data/attributes/role");
 
-    // A user of another account cannot join; a team of another account does not exist.
+    // A user of another account cannot join: acme cannot see it, so it is a 404 at the
+    // linkage like a team of another account (SPEC §2: linkages before validation).
     let resp = app
         .post(
             "/team_memberships",
@@ -1821,7 +1864,7 @@ async fn team_memberships_are_created_changed_and_removed() {
             &team_membership_doc(&o.gus, &o.design, "member"),
         )
         .await;
-    resp.assert_error(422, "validation_failed");
+    resp.assert_error(404, "not_found");
     assert_eq!(
         resp.error()["source"]["pointer"],
         "/data/relationships/user"
@@ -1834,17 +1877,23 @@ async fn team_memberships_are_created_changed_and_removed() {
     )
     .await
     .assert_error(404, "not_found");
-    // Nor a deleted user.
+    // Nor a deleted user: soft-deleted rows are left out of every linkage (SPEC §3), so
+    // the linkage finds nothing — a 404 at it, before any validation (SPEC §2).
     app.delete(&format!("/users/{}", o.cy), token)
         .await
         .assert_status(204);
-    app.post(
-        "/team_memberships",
-        Some(token),
-        &team_membership_doc(&o.cy, &o.platform, "member"),
-    )
-    .await
-    .assert_error(422, "validation_failed");
+    let resp = app
+        .post(
+            "/team_memberships",
+            Some(token),
+            &team_membership_doc(&o.cy, &o.platform, "member"),
+        )
+        .await;
+    resp.assert_error(404, "not_found");
+    assert_eq!(
+        resp.error()["source"]["pointer"],
+        "/data/relationships/user"
+    );
 
     // Change the role.
     let changed = app
@@ -2133,7 +2182,9 @@ async fn relationship_post_adds_and_delete_removes_idempotently() {
     .await
     .assert_status(204);
     assert_eq!(linkage(&app, &ada_teams, token).await, BTreeSet::new());
-    // Removing from a team that has since been deleted is fine too.
+    // A team that has since been deleted is left out of every linkage: removing from it
+    // is a 404 at its identifier, as for any team the caller cannot see (SPEC §2: a
+    // linkage is checked before anything else, DELETE included), not silently skipped.
     send(
         &app,
         Method::POST,
@@ -2146,15 +2197,16 @@ async fn relationship_post_adds_and_delete_removes_idempotently() {
     app.delete(&format!("/teams/{}", o.design), token)
         .await
         .assert_status(204);
-    send(
+    let resp = send(
         &app,
         Method::DELETE,
         &ada_teams,
         token,
         &identifiers("team", &[&o.design]),
     )
-    .await
-    .assert_status(204);
+    .await;
+    resp.assert_error(404, "not_found");
+    assert_eq!(resp.error()["source"]["pointer"], "/data/0");
     assert_eq!(linkage(&app, &ada_teams, token).await, BTreeSet::new());
 }
 
@@ -2289,13 +2341,11 @@ async fn replacing_a_guests_teams_leaves_its_other_accounts_teams_alone() {
     )
     .await
     .assert_status(204);
-    app.post(
-        "/account_memberships",
-        Some(&o.owner.token),
-        &account_membership_doc(&o.gus, None),
-    )
-    .await
-    .assert_status(201);
+    let home = app
+        .sign_in("globex", "gus@globex.test", "gus-password-1")
+        .await;
+    app.join_as_guest(&o.owner.token, &home, "gus@globex.test", "member")
+        .await;
     let gus_teams = format!("/users/{}/relationships/teams", o.gus);
     send(
         &app,
@@ -2383,7 +2433,8 @@ async fn relationship_changes_are_all_or_nothing() {
             "{method}"
         );
     }
-    // … with a user of another account among them.
+    // … with a user of another account among them: one it cannot see, so a 404 at its
+    // identifier (SPEC §2), as for the team above.
     for method in [Method::POST, Method::PATCH] {
         let resp = send(
             &app,
@@ -2393,7 +2444,7 @@ async fn relationship_changes_are_all_or_nothing() {
             &identifiers("user", &[&o.ada.0, &o.gus]),
         )
         .await;
-        resp.assert_error(422, "validation_failed");
+        resp.assert_error(404, "not_found");
         assert_eq!(resp.error()["source"]["pointer"], "/data/1", "{method}");
         assert_eq!(
             linkage(&app, &platform_users, token).await,
@@ -2447,16 +2498,17 @@ async fn relationship_changes_are_all_or_nothing() {
         linkage(&app, &bob_teams, token).await,
         set(&[&o.platform, &o.design])
     );
-    // Adding Ada to Platform and Gus of globex along with her.
-    send(
+    // Adding Ada to Platform and Gus of globex (whom acme cannot see) along with her.
+    let resp = send(
         &app,
         Method::PATCH,
         &platform_users,
         max,
         &identifiers("user", &[&o.max.0, &o.ada.0, &o.gus]),
     )
-    .await
-    .assert_error(422, "validation_failed");
+    .await;
+    resp.assert_error(404, "not_found");
+    assert_eq!(resp.error()["source"]["pointer"], "/data/2");
     assert_eq!(linkage(&app, &platform_users, token).await, before_platform);
 
     // Nothing was written, not even an audit event.
