@@ -156,10 +156,10 @@ use crate::audit::{self, Changes};
 use crate::db::DbConnection;
 use crate::db::schema::account_memberships;
 use crate::domain::{AccountRole, Name, Slug};
-use crate::jsonapi::error::{ApiError, ApiResult};
+use crate::jsonapi::error::{ApiError, ApiResult, ErrorSource};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
-    Intent, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
+    Intent, Patch, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
 
 fn slug_taken() -> ApiError {
@@ -356,4 +356,37 @@ pub async fn delete(
         )
     })
     .await
+}
+
+// ---------------------------------------------------------------------------------
+// The account a create of another type acts in (memberships, invitations)
+
+/// The account a create acts in: the caller's own, or — for a platform admin — the one
+/// its `account` relationship names. An account the caller cannot see is a 404 at the
+/// linkage, before any other check (SPEC §2).
+pub fn target_account(
+    caller: &Caller,
+    requested: Patch<String>,
+    pointer: &str,
+) -> ApiResult<String> {
+    match requested {
+        Patch::Value(id) if id == caller.account_id || caller.platform_admin => Ok(id),
+        Patch::Value(_) | Patch::Null => {
+            Err(ApiError::not_found().with_source(ErrorSource::Pointer(pointer.to_owned())))
+        }
+        Patch::Absent => Ok(caller.account_id.clone()),
+    }
+}
+
+/// 404 at `pointer` unless the account exists and is not deleted.
+pub fn ensure_live(conn: &mut DbConnection, account_id: &str, pointer: &str) -> ApiResult<()> {
+    let live: i64 = accounts::table
+        .filter(accounts::id.eq(account_id))
+        .filter(accounts::discarded_at.is_null())
+        .count()
+        .get_result(conn)?;
+    if live == 0 {
+        return Err(ApiError::not_found().with_source(ErrorSource::Pointer(pointer.to_owned())));
+    }
+    Ok(())
 }

@@ -162,13 +162,13 @@ use super::write::{Written, change_and_show, change_only, ensure_changed};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::auth::{digest, random_secret};
-use crate::db::schema::{account_memberships, accounts, users};
+use crate::db::schema::{account_memberships, users};
 use crate::db::{DbConnection, lock_row, write_transaction};
 use crate::domain::{Email, Identifier};
 use crate::jsonapi::error::{ApiError, ApiResult, ErrorSource};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
-    Intent, Patch, Presence, Problems, attribute_pointer, parse_resource_document,
+    Intent, Presence, Problems, attribute_pointer, parse_resource_document,
 };
 
 /// How long an account invitation can be accepted.
@@ -185,23 +185,6 @@ pub static ACCEPTANCE_SCHEMA: ResourceSchema = ResourceSchema {
     actions: &[],
 };
 
-/// The account a create acts in: the caller's own, or — for a platform admin — the one
-/// its `account` relationship names. An account the caller cannot see is a 404 at the
-/// linkage, before any other check (SPEC §2).
-pub fn target_account(
-    caller: &Caller,
-    requested: Patch<String>,
-    pointer: &str,
-) -> ApiResult<String> {
-    match requested {
-        Patch::Value(id) if id == caller.account_id || caller.platform_admin => Ok(id),
-        Patch::Value(_) | Patch::Null => {
-            Err(ApiError::not_found().with_source(ErrorSource::Pointer(pointer.to_owned())))
-        }
-        Patch::Absent => Ok(caller.account_id.clone()),
-    }
-}
-
 /// `POST /account_invitations` (account admins): the one-time token is in the response's
 /// top-level `meta.invitation`.
 pub async fn create(
@@ -213,7 +196,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
     let account_pointer = "/data/relationships/account";
-    let account_id = target_account(
+    let account_id = super::account::target_account(
         &caller,
         input.to_one_id("account", "account")?,
         account_pointer,
@@ -254,7 +237,7 @@ pub async fn create(
         StatusCode::CREATED,
         move |conn, caller| {
             let now = caller.now;
-            ensure_account_live(conn, &account_id, account_pointer)?;
+            super::account::ensure_live(conn, &account_id, account_pointer)?;
             let exists: i64 = account_invitations::table
                 .filter(account_invitations::id.eq(&id))
                 .count()
@@ -333,19 +316,6 @@ pub fn parse_guest_role(text: &str) -> Result<AccountRole, String> {
         Ok(role) => Ok(role),
         Err(_) => Err("must be one of: member, admin".into()),
     }
-}
-
-/// 404 at `pointer` unless the account exists and is not deleted.
-fn ensure_account_live(conn: &mut DbConnection, account_id: &str, pointer: &str) -> ApiResult<()> {
-    let live: i64 = accounts::table
-        .filter(accounts::id.eq(account_id))
-        .filter(accounts::discarded_at.is_null())
-        .count()
-        .get_result(conn)?;
-    if live == 0 {
-        return Err(ApiError::not_found().with_source(ErrorSource::Pointer(pointer.to_owned())));
-    }
-    Ok(())
 }
 
 /// 409 `taken` when a live user of the account (home or guest) already has this email:

@@ -328,10 +328,11 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
     let user_pointer = "/data/relationships/user";
-    let account_id = super::account_invitation::target_account(
+    let account_pointer = "/data/relationships/account";
+    let account_id = super::account::target_account(
         &caller,
         input.to_one_id("account", "account")?,
-        "/data/relationships/account",
+        account_pointer,
     )?;
     let user_id = match input.to_one_id("user", "user")? {
         Patch::Value(id) => Some(id),
@@ -355,6 +356,7 @@ pub async fn create(
         &super::ACCOUNT_MEMBERSHIPS,
         StatusCode::CREATED,
         move |conn, caller| {
+            super::account::ensure_live(conn, &account_id, account_pointer)?;
             let user = match &user_id {
                 Some(user_id) => Some(super::engine::find_linked::<super::user::UserResource>(
                     conn,

@@ -171,7 +171,26 @@ async fn an_account_admin_cannot_add_another_accounts_user_by_id() {
         .get(&format!("/devices/{}", w.gus_device), &w.acme.token)
         .await
         .assert_error(404, "not_found");
-    // A platform admin may.
+    // A platform admin may — into an account that exists and is not deleted.
+    let side = w.app.tenant("side", false).await;
+    w.app
+        .delete(&format!("/accounts/{}", side.account_id), &side.token)
+        .await
+        .assert_status(204);
+    for account in [uuid::Uuid::now_v7().to_string(), side.account_id.clone()] {
+        let resp = w
+            .app
+            .post(
+                "/account_memberships",
+                Some(&w.root.token),
+                &json!({"data": {"type": "account_membership",
+                        "relationships": {
+                            "user": {"data": {"type": "user", "id": w.gus}},
+                            "account": {"data": {"type": "account", "id": account}}}}}),
+            )
+            .await;
+        assert_pointer(&resp, 404, "not_found", "/data/relationships/account");
+    }
     w.app
         .post(
             "/account_memberships",
