@@ -70,9 +70,12 @@ pub enum Actor {
     Deactivated,
     /// No `Authorization` header.
     Anonymous,
+    /// A globex user that accepted acme's invitation as a member, signed in to acme: in
+    /// acme it has a member's powers, no more.
+    Guest,
 }
 
-pub const ACTORS: [Actor; 9] = [
+pub const ACTORS: [Actor; 10] = [
     Actor::Owner,
     Actor::Admin,
     Actor::Member,
@@ -82,6 +85,7 @@ pub const ACTORS: [Actor; 9] = [
     Actor::PlatformAdmin,
     Actor::Deactivated,
     Actor::Anonymous,
+    Actor::Guest,
 ];
 
 impl Actor {
@@ -92,7 +96,8 @@ impl Actor {
 
 /// Three accounts and a signed-in user for every actor:
 /// `acme` (owner, admin, member, maintainer, deactivated admin, team `Acme Team`),
-/// `globex` (owner, member) and `root` (a platform admin).
+/// `globex` (owner, member, and a user that joined acme as a guest) and `root` (a
+/// platform admin).
 pub struct World {
     pub app: TestApp,
     pub acme_id: String,
@@ -104,6 +109,8 @@ pub struct World {
     pub other_owner: Person,
     pub root: Person,
     pub deactivated: Person,
+    /// signed in to acme
+    pub guest: Person,
     /// The team `maintainer` maintains; every target is a member of it.
     pub team: String,
     seq: AtomicUsize,
@@ -145,6 +152,23 @@ impl World {
             "member",
         )
         .await;
+        let guest = {
+            let home = person(
+                &app,
+                &other_owner,
+                "Gwen Guest",
+                "gwen@globex.test",
+                "member",
+            )
+            .await;
+            app.join_as_guest(&owner.token, &home.token, &home.email, "member")
+                .await;
+            Person {
+                token: app.sign_in("acme", &home.email, &home.password).await,
+                slug: "acme".into(),
+                ..home
+            }
+        };
         let team = app.insert_team(&acme.account_id, "Acme Team");
         app.add_to_team(&team, &maintainer.id, "maintainer");
         let world = World {
@@ -158,6 +182,7 @@ impl World {
             other_member,
             other_owner,
             deactivated,
+            guest,
             team,
             seq: AtomicUsize::new(0),
             pool: RefCell::default(),
@@ -184,6 +209,7 @@ impl World {
             Actor::PlatformAdmin => Some(&self.root),
             Actor::Deactivated => Some(&self.deactivated),
             Actor::Anonymous => None,
+            Actor::Guest => Some(&self.guest),
         }
     }
 
@@ -501,58 +527,59 @@ const fn action(action: &'static str, from: &'static str, role: &'static str) ->
 /// The expected status of each operation, per actor, in the order of `ACTORS`:
 ///
 /// owner, admin, member, maintainer, other account's member, other account's owner,
-/// platform admin, deactivated, no token.
+/// platform admin, deactivated, no token, guest (a member of acme by consent: a
+/// member's column, for it has a member's powers in acme and no more).
 #[rustfmt::skip]
-const MATRIX: &[(Op, [u16; 9])] = &[
-    //                                                         own  adm  mem  mnt  oMe  oOw  plt  dea  ano
-    (Op::ListUsers,                                           [200, 200, 200, 200, 200, 200, 200, 401, 401]),
-    (Op::ListDeletedUsers,                                    [200, 200, 403, 403, 403, 200, 200, 401, 401]),
-    (Op::ShowUser,                                            [200, 200, 200, 200, 404, 404, 200, 401, 401]),
-    (Op::ShowDeletedUser,                                     [200, 200, 404, 404, 404, 404, 200, 401, 401]),
-    (Op::CreateUser,                                          [201, 201, 403, 403, 403, 201, 201, 401, 401]),
-    (Op::Edit { role: "member" },                             [200, 200, 403, 403, 404, 404, 200, 401, 401]),
-    (Op::Edit { role: "admin" },                              [200, 200, 403, 403, 404, 404, 200, 401, 401]),
-    (Op::Edit { role: "owner" },                              [200, 403, 403, 403, 404, 404, 200, 401, 401]),
+const MATRIX: &[(Op, [u16; 10])] = &[
+    //                                                         own  adm  mem  mnt  oMe  oOw  plt  dea  ano  gst
+    (Op::ListUsers,                                           [200, 200, 200, 200, 200, 200, 200, 401, 401, 200]),
+    (Op::ListDeletedUsers,                                    [200, 200, 403, 403, 403, 200, 200, 401, 401, 403]),
+    (Op::ShowUser,                                            [200, 200, 200, 200, 404, 404, 200, 401, 401, 200]),
+    (Op::ShowDeletedUser,                                     [200, 200, 404, 404, 404, 404, 200, 401, 401, 404]),
+    (Op::CreateUser,                                          [201, 201, 403, 403, 403, 201, 201, 401, 401, 403]),
+    (Op::Edit { role: "member" },                             [200, 200, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (Op::Edit { role: "admin" },                              [200, 200, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (Op::Edit { role: "owner" },                              [200, 403, 403, 403, 404, 404, 200, 401, 401, 403]),
     // Deleted users: admins see them (to restore them), so a refusal is 409, not 404.
-    (action("edit", "deleted", "member"),                     [409, 409, 404, 404, 404, 404, 409, 401, 401]),
-    (action("delete", "deleted", "member"),                   [409, 409, 404, 404, 404, 404, 409, 401, 401]),
-    (action("change_password", "deleted", "member"),          [409, 409, 404, 404, 404, 404, 409, 401, 401]),
+    (action("edit", "deleted", "member"),                     [409, 409, 404, 404, 404, 404, 409, 401, 401, 404]),
+    (action("delete", "deleted", "member"),                   [409, 409, 404, 404, 404, 404, 409, 401, 401, 404]),
+    (action("change_password", "deleted", "member"),          [409, 409, 404, 404, 404, 404, 409, 401, 401, 404]),
     // A guest (a globex user that joined acme by consent): only its home account and
     // platform admins manage its profile, password and status; acme sees it.
-    (action("edit", "active", "guest"),                       [403, 403, 403, 403, 403, 200, 200, 401, 401]),
-    (action("change_password", "active", "guest"),            [403, 403, 403, 403, 403, 204, 204, 401, 401]),
-    (action("deactivate", "active", "guest"),                 [403, 403, 403, 403, 403, 200, 200, 401, 401]),
-    (action("delete", "active", "guest"),                     [403, 403, 403, 403, 403, 204, 204, 401, 401]),
-    (Op::Delete { role: "member" },                           [204, 204, 403, 403, 404, 404, 204, 401, 401]),
-    (Op::Delete { role: "admin" },                            [204, 204, 403, 403, 404, 404, 204, 401, 401]),
-    (Op::Delete { role: "owner" },                            [204, 403, 403, 403, 404, 404, 204, 401, 401]),
-    (action("invite", "created", "member"),                   [200, 200, 403, 403, 404, 404, 200, 401, 401]),
-    (action("invite", "invited", "member"),                   [200, 200, 403, 403, 404, 404, 200, 401, 401]),
-    (action("invite", "created", "owner"),                    [200, 403, 403, 403, 404, 404, 200, 401, 401]),
-    (action("revoke_invitation", "invited", "member"),        [200, 200, 403, 403, 404, 404, 200, 401, 401]),
-    (action("deactivate", "active", "member"),                [200, 200, 403, 403, 404, 404, 200, 401, 401]),
-    (action("deactivate", "active", "admin"),                 [200, 200, 403, 403, 404, 404, 200, 401, 401]),
-    (action("deactivate", "active", "owner"),                 [200, 403, 403, 403, 404, 404, 200, 401, 401]),
-    (action("reactivate", "deactivated", "member"),           [200, 200, 403, 403, 404, 404, 200, 401, 401]),
-    (action("block", "active", "member"),                     [403, 403, 403, 403, 404, 404, 200, 401, 401]),
-    (action("block", "active", "owner"),                      [403, 403, 403, 403, 404, 404, 200, 401, 401]),
-    (action("unblock", "blocked", "member"),                  [403, 403, 403, 403, 404, 404, 200, 401, 401]),
-    (action("restore", "deleted", "member"),                  [200, 200, 404, 404, 404, 404, 200, 401, 401]),
-    (Op::Password { role: "member" },                         [204, 204, 403, 403, 404, 404, 204, 401, 401]),
-    (Op::Password { role: "admin" },                          [204, 204, 403, 403, 404, 404, 204, 401, 401]),
+    (action("edit", "active", "guest"),                       [403, 403, 403, 403, 403, 200, 200, 401, 401, 403]),
+    (action("change_password", "active", "guest"),            [403, 403, 403, 403, 403, 204, 204, 401, 401, 403]),
+    (action("deactivate", "active", "guest"),                 [403, 403, 403, 403, 403, 200, 200, 401, 401, 403]),
+    (action("delete", "active", "guest"),                     [403, 403, 403, 403, 403, 204, 204, 401, 401, 403]),
+    (Op::Delete { role: "member" },                           [204, 204, 403, 403, 404, 404, 204, 401, 401, 403]),
+    (Op::Delete { role: "admin" },                            [204, 204, 403, 403, 404, 404, 204, 401, 401, 403]),
+    (Op::Delete { role: "owner" },                            [204, 403, 403, 403, 404, 404, 204, 401, 401, 403]),
+    (action("invite", "created", "member"),                   [200, 200, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (action("invite", "invited", "member"),                   [200, 200, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (action("invite", "created", "owner"),                    [200, 403, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (action("revoke_invitation", "invited", "member"),        [200, 200, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (action("deactivate", "active", "member"),                [200, 200, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (action("deactivate", "active", "admin"),                 [200, 200, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (action("deactivate", "active", "owner"),                 [200, 403, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (action("reactivate", "deactivated", "member"),           [200, 200, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (action("block", "active", "member"),                     [403, 403, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (action("block", "active", "owner"),                      [403, 403, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (action("unblock", "blocked", "member"),                  [403, 403, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (action("restore", "deleted", "member"),                  [200, 200, 404, 404, 404, 404, 200, 401, 401, 404]),
+    (Op::Password { role: "member" },                         [204, 204, 403, 403, 404, 404, 204, 401, 401, 403]),
+    (Op::Password { role: "admin" },                          [204, 204, 403, 403, 404, 404, 204, 401, 401, 403]),
     // "Account admins may set another user's password …, except an owner's": owners too.
-    (Op::Password { role: "owner" },                          [403, 403, 403, 403, 404, 404, 204, 401, 401]),
-    (Op::SelfEdit,                                            [200, 200, 200, 200, 200, 200, 200, 401, 401]),
-    (Op::SelfDelete,                                          [403, 403, 403, 403, 403, 403, 403, 401, 401]),
-    (Op::SelfDeactivate,                                      [403, 403, 403, 403, 403, 403, 403, 401, 401]),
-    (Op::SelfBlock,                                           [403, 403, 403, 403, 403, 403, 403, 401, 401]),
-    (Op::SelfPasswordWithoutCurrent,                          [422, 422, 422, 422, 422, 422, 422, 401, 401]),
-    (Op::ListAccounts,                                        [200, 200, 200, 200, 200, 200, 200, 401, 401]),
-    (Op::ShowAccount,                                         [200, 200, 200, 200, 404, 404, 200, 401, 401]),
-    (Op::EditAccount,                                         [200, 200, 403, 403, 404, 404, 200, 401, 401]),
-    (Op::ListAuditEvents,                                     [200, 200, 403, 403, 403, 200, 200, 401, 401]),
-    (Op::ShowAuditEvent,                                      [200, 200, 403, 403, 403, 404, 200, 401, 401]),
-    (Op::DeleteAccount,                                       [204, 403, 403, 403, 404, 404, 204, 401, 401]),
+    (Op::Password { role: "owner" },                          [403, 403, 403, 403, 404, 404, 204, 401, 401, 403]),
+    (Op::SelfEdit,                                            [200, 200, 200, 200, 200, 200, 200, 401, 401, 200]),
+    (Op::SelfDelete,                                          [403, 403, 403, 403, 403, 403, 403, 401, 401, 403]),
+    (Op::SelfDeactivate,                                      [403, 403, 403, 403, 403, 403, 403, 401, 401, 403]),
+    (Op::SelfBlock,                                           [403, 403, 403, 403, 403, 403, 403, 401, 401, 403]),
+    (Op::SelfPasswordWithoutCurrent,                          [422, 422, 422, 422, 422, 422, 422, 401, 401, 422]),
+    (Op::ListAccounts,                                        [200, 200, 200, 200, 200, 200, 200, 401, 401, 200]),
+    (Op::ShowAccount,                                         [200, 200, 200, 200, 404, 404, 200, 401, 401, 200]),
+    (Op::EditAccount,                                         [200, 200, 403, 403, 404, 404, 200, 401, 401, 403]),
+    (Op::ListAuditEvents,                                     [200, 200, 403, 403, 403, 200, 200, 401, 401, 403]),
+    (Op::ShowAuditEvent,                                      [200, 200, 403, 403, 403, 404, 200, 401, 401, 403]),
+    (Op::DeleteAccount,                                       [204, 403, 403, 403, 404, 404, 204, 401, 401, 403]),
 ];
 
 /// What one cell did, for the generic checks.
@@ -622,7 +649,11 @@ impl World {
                     let listed = resp.ids().contains(&target);
                     let acme = matches!(
                         actor,
-                        Actor::Owner | Actor::Admin | Actor::Member | Actor::Maintainer
+                        Actor::Owner
+                            | Actor::Admin
+                            | Actor::Member
+                            | Actor::Maintainer
+                            | Actor::Guest
                     );
                     if listed != acme {
                         failures.push(format!(
@@ -1055,12 +1086,13 @@ per_actor! {
     platform_admin => Actor::PlatformAdmin,
     deactivated => Actor::Deactivated,
     anonymous => Actor::Anonymous,
+    guest => Actor::Guest,
 }
 
 /// The size of the matrix, checked so that a row cannot silently go missing.
 #[test]
 fn the_matrix_covers_every_actor_and_operation() {
-    assert_eq!(ACTORS.len(), 9);
+    assert_eq!(ACTORS.len(), 10);
     assert_eq!(MATRIX.len(), 44);
     for (op, expected) in MATRIX {
         // Nobody without a live token gets anything but 401.

@@ -12,28 +12,12 @@ use serde_json::{Value, json};
 use super::{ACTORS, Actor, Person, World, call, is_success, report};
 use crate::helpers::*;
 
-/// An actor of this matrix: one of the user matrix's, or the guest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
-    Is(Actor),
-    Guest,
-}
-
 const GUEST_PASSWORD: &str = "guest-password-1";
 
-fn everyone() -> Vec<Who> {
-    ACTORS
-        .iter()
-        .map(|a| Who::Is(*a))
-        .chain([Who::Guest])
-        .collect()
-}
-
-/// The user matrix's world, a guest of acme, and `initech`, a third account whose
-/// invitations every actor may accept without changing what it can see in acme.
+/// The user matrix's world (its guest among the actors) and `initech`, a third account
+/// whose invitations every actor may accept without changing what it can see in acme.
 struct Consent {
     w: World,
-    guest: Person,
     initech: Tenant,
 }
 
@@ -41,41 +25,15 @@ impl Consent {
     async fn new() -> Consent {
         let w = World::new().await;
         let initech = w.app.tenant("initech", false).await;
-        let (id, _) = fresh_globex_user(&w, "gina@globex.test").await;
-        let home = w
-            .app
-            .sign_in("globex", "gina@globex.test", GUEST_PASSWORD)
-            .await;
-        w.app
-            .join_as_guest(&w.owner.token, &home, "gina@globex.test", "member")
-            .await;
-        let token = w
-            .app
-            .sign_in("acme", "gina@globex.test", GUEST_PASSWORD)
-            .await;
-        let guest = Person {
-            id,
-            token,
-            email: "gina@globex.test".into(),
-            password: GUEST_PASSWORD.into(),
-            slug: "acme".into(),
-        };
-        Consent { w, guest, initech }
+        Consent { w, initech }
     }
 
-    fn person(&self, who: Who) -> Option<&Person> {
-        match who {
-            Who::Is(actor) => self.w.person(actor),
-            Who::Guest => Some(&self.guest),
-        }
+    fn person(&self, who: Actor) -> Option<&Person> {
+        self.w.person(who)
     }
 
-    fn token(&self, who: Who) -> Option<&str> {
-        match who {
-            // A deactivated actor's token is dead; it is still sent.
-            Who::Is(actor) => self.w.token(actor),
-            Who::Guest => Some(&self.guest.token),
-        }
+    fn token(&self, who: Actor) -> Option<&str> {
+        self.w.token(who)
     }
 
     /// A fresh guest of acme (a globex user with a device that accepted acme's
@@ -204,7 +162,7 @@ enum Op {
     Leave,
 }
 
-/// Expected statuses in the order of `everyone()`: owner, admin, member, maintainer,
+/// Expected statuses in the order of `ACTORS`: owner, admin, member, maintainer,
 /// other account's member, other account's owner, platform admin, deactivated, no
 /// token, guest.
 #[rustfmt::skip]
@@ -249,7 +207,7 @@ struct Outcome {
 }
 
 impl Consent {
-    async fn run(&self, who: Who, op: Op, failures: &mut Vec<String>) -> Outcome {
+    async fn run(&self, who: Actor, op: Op, failures: &mut Vec<String>) -> Outcome {
         let token = self.token(who);
         let app = &self.w.app;
         let plain = |resp| Outcome {
@@ -260,7 +218,7 @@ impl Consent {
             Op::ListInvitations => {
                 let (id, _) = self.acme_invitation().await;
                 let resp = call(app, Method::GET, "/account_invitations", token, None).await;
-                let acme_admin = matches!(who, Who::Is(Actor::Owner | Actor::Admin));
+                let acme_admin = matches!(who, Actor::Owner | Actor::Admin);
                 if resp.status == 200 && resp.ids().contains(&id) != acme_admin {
                     failures.push(format!("{who:?} GET /account_invitations: {}", resp.text));
                 }
@@ -401,7 +359,7 @@ async fn accept(app: &TestApp, token: Option<&str>, invitation: &str) -> Resp {
     .await
 }
 
-async fn run_column(who: Who, index: usize) -> Vec<String> {
+async fn run_column(who: Actor, index: usize) -> Vec<String> {
     let c = Consent::new().await;
     let mut failures = Vec::new();
     for (op, expected) in MATRIX {
@@ -435,7 +393,7 @@ async fn run_column(who: Who, index: usize) -> Vec<String> {
 /// the owner's, its own — each action's permission agrees with what the server does: a
 /// `true` is a 2xx, a `false` a 403 `forbidden` or a 409 (`conflict`: a home
 /// membership; `last_owner`).
-async fn run_permissions(who: Who) -> Vec<String> {
+async fn run_permissions(who: Actor) -> Vec<String> {
     let c = Consent::new().await;
     let token = c.token(who);
     let app = &c.w.app;
@@ -523,7 +481,7 @@ macro_rules! per_actor {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    let index = everyone().iter().position(|w| *w == $who).expect("an actor");
+                    let index = ACTORS.iter().position(|a| *a == $who).expect("an actor");
                     report(
                         concat!("consent matrix, ", stringify!($name)),
                         &run_column($who, index).await,
@@ -548,32 +506,25 @@ macro_rules! per_actor {
 }
 
 per_actor! {
-    owner => Who::Is(Actor::Owner),
-    admin => Who::Is(Actor::Admin),
-    member => Who::Is(Actor::Member),
-    maintainer => Who::Is(Actor::Maintainer),
-    other_accounts_member => Who::Is(Actor::OtherMember),
-    other_accounts_owner => Who::Is(Actor::OtherOwner),
-    platform_admin => Who::Is(Actor::PlatformAdmin),
-    deactivated => Who::Is(Actor::Deactivated),
-    anonymous => Who::Is(Actor::Anonymous),
-    guest => Who::Guest,
+    owner => Actor::Owner,
+    admin => Actor::Admin,
+    member => Actor::Member,
+    maintainer => Actor::Maintainer,
+    other_accounts_member => Actor::OtherMember,
+    other_accounts_owner => Actor::OtherOwner,
+    platform_admin => Actor::PlatformAdmin,
+    deactivated => Actor::Deactivated,
+    anonymous => Actor::Anonymous,
+    guest => Actor::Guest,
 }
 
 #[test]
 fn the_consent_matrix_covers_every_actor_and_operation() {
-    assert_eq!(everyone().len(), 10);
+    assert_eq!(ACTORS.len(), 10);
     assert_eq!(MATRIX.len(), 17);
-    let dead = everyone()
-        .iter()
-        .position(|w| *w == Who::Is(Actor::Deactivated))
-        .expect("deactivated");
-    let anonymous = everyone()
-        .iter()
-        .position(|w| *w == Who::Is(Actor::Anonymous))
-        .expect("anonymous");
+    let column = |actor: Actor| ACTORS.iter().position(|a| *a == actor).expect("an actor");
     for (op, expected) in MATRIX {
-        assert_eq!(expected[dead], 401, "{op:?}");
-        assert_eq!(expected[anonymous], 401, "{op:?}");
+        assert_eq!(expected[column(Actor::Deactivated)], 401, "{op:?}");
+        assert_eq!(expected[column(Actor::Anonymous)], 401, "{op:?}");
     }
 }
