@@ -115,6 +115,18 @@ fn assert_pointer(resp: &Resp, status: u16, code: &str, pointer: &str) {
     );
 }
 
+/// Acme's audit events with this action on this target, as `token` lists them.
+async fn events(app: &TestApp, token: &str, action: &str, target: &str) -> Resp {
+    let resp = app
+        .get(
+            &format!("/audit_events?filter[action]={action}&filter[target]={target}"),
+            token,
+        )
+        .await;
+    resp.assert_status(200);
+    resp
+}
+
 /// The error as a client sees it, without what differs by request.
 fn error_shape(resp: &Resp) -> (u16, Value) {
     (resp.status.as_u16(), resp.body.clone())
@@ -363,13 +375,7 @@ async fn a_user_joins_another_account_only_by_accepting_its_invitation() {
         ("account_invitation.accepted", &id, &w.gus),
         ("account_membership.created", &membership_id, &w.gus),
     ] {
-        let events = w
-            .app
-            .get(
-                &format!("/audit_events?filter[action]={action}&filter[target]={target}"),
-                &w.acme.token,
-            )
-            .await;
+        let events = events(&w.app, &w.acme.token, action, target).await;
         assert_eq!(events.ids().len(), 1, "{action}: {}", events.text);
         assert_eq!(
             events.body["data"][0]["relationships"]["actor"]["data"]["id"],
@@ -437,13 +443,7 @@ async fn expired_revoked_and_used_invitations_are_404() {
         .delete(&format!("/account_invitations/{id}"), &w.adam.1)
         .await
         .assert_status(204);
-    let events = w
-        .app
-        .get(
-            &format!("/audit_events?filter[action]=account_invitation.deleted&filter[target]={id}"),
-            &w.acme.token,
-        )
-        .await;
+    let events = events(&w.app, &w.acme.token, "account_invitation.deleted", &id).await;
     assert_eq!(events.ids().len(), 1, "{}", events.text);
     assert_pointer(
         &w.app
@@ -780,15 +780,13 @@ async fn a_guest_may_leave_an_account() {
         .await
         .assert_error(401, "unauthorized");
     w.app.get("/me", &w.gus_home).await.assert_status(200);
-    let events = w
-        .app
-        .get(
-            &format!(
-                "/audit_events?filter[action]=account_membership.deleted&filter[target]={membership}"
-            ),
-            &w.acme.token,
-        )
-        .await;
+    let events = events(
+        &w.app,
+        &w.acme.token,
+        "account_membership.deleted",
+        &membership,
+    )
+    .await;
     assert_eq!(
         events.body["data"][0]["relationships"]["actor"]["data"]["id"],
         w.gus.as_str()
@@ -825,15 +823,13 @@ async fn deleting_a_user_ends_its_guest_memberships() {
         )
         .await;
     assert_eq!(team.body["data"], json!([]));
-    let events = w
-        .app
-        .get(
-            &format!(
-                "/audit_events?filter[action]=account_membership.deleted&filter[target]={membership}"
-            ),
-            &w.acme.token,
-        )
-        .await;
+    let events = events(
+        &w.app,
+        &w.acme.token,
+        "account_membership.deleted",
+        &membership,
+    )
+    .await;
     assert_eq!(events.ids().len(), 1, "{}", events.text);
     // Restored at home, it is not a guest of acme again.
     w.app
