@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::auth::token::TokenKeys;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, PublicUrl};
 use crate::db::Db;
 use crate::routes;
 
@@ -21,6 +21,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: TokenKeys,
     pub clock: Clock,
+    /// `ROSTER_PUBLIC_URL` + `/api/v1`: what every link and `Location` starts with.
+    pub links_base: String,
 }
 
 /// A bound, not yet running server.
@@ -39,10 +41,17 @@ impl Application {
         }
         let listener = TcpListener::bind(config.bind)
             .map_err(|e| format!("ROSTER_BIND: cannot listen on {}: {e}", config.bind))?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        let port = address.port();
         let workers = config.workers;
+        // The default needs the port the listener got, not the `0` it may have asked for.
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| PublicUrl::of_address(address));
         let state = web::Data::new(AppState {
             db,
+            links_base: format!("{}{}", public_url.as_str(), routes::API_PREFIX),
             tokens: TokenKeys::new(config.jwt_secret.bytes()),
             config: Arc::new(config),
             clock,

@@ -25,7 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Every URL under this prefix is a JSON:API endpoint.
-const API_PREFIX: &str = "/api/v1";
+pub const API_PREFIX: &str = "/api/v1";
 
 /// The endpoints under `/api/v1`, in the order they are matched. The route table and
 /// the OpenAPI description are both made from this list, so they cannot disagree.

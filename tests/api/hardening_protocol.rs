@@ -1,0 +1,299 @@
+//! Issue 8, items 4–6 (protocol part): links come from `ROSTER_PUBLIC_URL`, never from
+//! the request's `Host`/`Forwarded`/`X-Forwarded-*`; one spelling per id; `HEAD` wherever
+//! `GET`; CORS preflights list only the methods the path serves.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Every string under a `links` member anywhere in `body`, with where it was found.
+fn links_in(body: &Value) -> Vec<(String, String)> {
+    fn walk(value: &Value, at: &str, inside_links: bool, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    walk(
+                        v,
+                        &format!("{at}/{key}"),
+                        inside_links || key == "links",
+                        out,
+                    );
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, &format!("{at}/{i}"), inside_links, out);
+                }
+            }
+            Value::String(s) if inside_links => out.push((at.to_owned(), s.clone())),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, "", false, &mut out);
+    out
+}
+
+/// The links of `resp` (and its `Location`) that do not start with `base/`.
+fn links_not_under(resp: &Resp, base: &str) -> Vec<String> {
+    let prefix = format!("{base}/");
+    let mut wrong: Vec<String> = links_in(&resp.body)
+        .into_iter()
+        .filter(|(_, link)| !link.starts_with(&prefix))
+        .map(|(at, link)| format!("{at} = {link}"))
+        .collect();
+    if let Some(location) = resp.header("location")
+        && !location.starts_with(&prefix)
+    {
+        wrong.push(format!("Location = {location}"));
+    }
+    wrong
+}
+
+fn user_document(name: &str) -> Value {
+    json!({"data": {"type": "user", "attributes": {"name": name}}})
+}
+
+const HOSTILE_HEADERS: &[&[(&str, &str)]] = &[
+    &[("host", "evil.example")],
+    &[
+        ("x-forwarded-host", "evil.example"),
+        ("x-forwarded-proto", "javascript"),
+    ],
+    &[("forwarded", "proto=javascript;host=evil.example")],
+    &[
+        ("forwarded", "for=1.2.3.4;proto=https;host=evil.example"),
+        ("x-forwarded-host", "evil.example"),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-prefix", "/evil"),
+    ],
+];
+
+#[tokio::test]
+async fn forwarded_headers_cannot_change_links_or_location() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    app.create_user(&owner.token, json!({"name": "Second"}), Value::Null)
+        .await;
+    let base = app.api_base();
+    let mut wrong = Vec::new();
+    for (n, headers) in HOSTILE_HEADERS.iter().enumerate() {
+        let reads = [
+            "/users?page[size]=1&include=account".to_owned(),
+            format!("/users/{}", owner.user_id),
+            format!("/users/{}/relationships/account_memberships", owner.user_id),
+            format!("/users/{}/account_memberships?page[size]=1", owner.user_id),
+            "/me".to_owned(),
+        ];
+        for path in reads {
+            let resp = app.get_with(&path, Some(&owner.token), headers).await;
+            resp.assert_status(200);
+            for link in links_not_under(&resp, &base) {
+                wrong.push(format!("GET {path} with {headers:?}: {link}"));
+            }
+        }
+        let mut request_headers = vec![("content-type", JSONAPI)];
+        request_headers.extend_from_slice(headers);
+        let created = app
+            .request(
+                Method::POST,
+                "/users",
+                Some(&owner.token),
+                &request_headers,
+                Some(serde_json::to_vec(&user_document(&format!("Hostile {n}"))).expect("json")),
+            )
+            .await;
+        created.assert_status(201);
+        assert!(created.header("location").is_some(), "{}", created.text);
+        for link in links_not_under(&created, &base) {
+            wrong.push(format!("POST /users with {headers:?}: {link}"));
+        }
+    }
+    assert!(wrong.is_empty(), "links built from the request: {wrong:#?}");
+}
+
+#[tokio::test]
+async fn a_configured_public_url_with_a_path_prefix_starts_every_link_and_location() {
+    // A trailing slash is tolerated.
+    let app =
+        spawn_app_with(|raw| raw.public_url = Some("https://example.com/roster/".into())).await;
+    let owner = app.owner().await;
+    let team = app.insert_team(&owner.account_id, "Core");
+    app.add_to_team(&team, &owner.user_id, "maintainer");
+    app.create_user(&owner.token, json!({"name": "Second"}), Value::Null)
+        .await;
+    let base = "https://example.com/roster/api/v1";
+
+    // Pagination keeps the request's path and query, under the configured prefix.
+    let page = app.get("/users?page[size]=1&sort=name", &owner.token).await;
+    page.assert_status(200);
+    let links = &page.body["links"];
+    assert_eq!(
+        links["self"],
+        format!("{base}/users?page[size]=1&sort=name")
+    );
+    assert_eq!(
+        links["first"],
+        format!("{base}/users?sort=name&page[number]=1&page[size]=1")
+    );
+    assert_eq!(
+        links["next"],
+        format!("{base}/users?sort=name&page[number]=2&page[size]=1")
+    );
+    assert_eq!(
+        links["last"],
+        format!("{base}/users?sort=name&page[number]=2&page[size]=1")
+    );
+    let cursor = app.get_cursor("/users?page[size]=1", &owner.token).await;
+    cursor.assert_status(200);
+    let next = cursor.body["links"]["next"].as_str().unwrap_or_default();
+    assert!(
+        next.starts_with(&format!("{base}/users?page[after]=")),
+        "{next}"
+    );
+
+    // Resource and relationship links.
+    let user = app
+        .get(
+            &format!("/users/{}?include=teams", owner.user_id),
+            &owner.token,
+        )
+        .await;
+    user.assert_status(200);
+    let data = &user.body["data"];
+    assert_eq!(
+        data["links"]["self"],
+        format!("{base}/users/{}", owner.user_id)
+    );
+    assert_eq!(
+        data["relationships"]["teams"]["links"],
+        json!({
+            "self": format!("{base}/users/{}/relationships/teams", owner.user_id),
+            "related": format!("{base}/users/{}/teams", owner.user_id),
+        })
+    );
+    assert_eq!(
+        user.body["included"][0]["links"]["self"],
+        format!("{base}/teams/{team}")
+    );
+    let linkage = app
+        .get(
+            &format!("/users/{}/relationships/teams", owner.user_id),
+            &owner.token,
+        )
+        .await;
+    linkage.assert_status(200);
+    assert_eq!(
+        linkage.body["links"]["self"],
+        format!("{base}/users/{}/relationships/teams", owner.user_id)
+    );
+    assert_eq!(
+        linkage.body["links"]["related"],
+        format!("{base}/users/{}/teams", owner.user_id)
+    );
+
+    // `Location` of a create, sessions included, equals the new resource's self link.
+    let created = app
+        .try_create_user(&owner.token, json!({"name": "Third"}), Value::Null)
+        .await;
+    created.assert_status(201);
+    let id = created.body["data"]["id"].as_str().expect("id");
+    assert_eq!(
+        created.header("location"),
+        Some(format!("{base}/users/{id}").as_str())
+    );
+    let session = app
+        .try_sign_in("acme", "owner@acme.test", OWNER_PASSWORD)
+        .await;
+    session.assert_status(201);
+    let session_self = session.body["data"]["links"]["self"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        session_self.starts_with(&format!("{base}/sessions/")),
+        "{session_self}"
+    );
+    assert_eq!(session.header("location"), Some(session_self));
+
+    // Everything else under `links`, too.
+    for resp in [&page, &cursor, &user, &linkage, &created, &session] {
+        assert!(links_not_under(resp, base).is_empty(), "{}", resp.text);
+    }
+}
+
+/// Runs `roster serve` with `args` and `ROSTER_PUBLIC_URL` (when given); its exit code
+/// and standard error, or `None` if it was still running after ten seconds (it started).
+fn serve_with_public_url(args: &[&str], public_url: Option<&str>) -> Option<(i32, String)> {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+    command
+        .arg("serve")
+        .args(args)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/roster.db", dir.path().display()),
+        )
+        .env("ROSTER_BIND", "127.0.0.1:0")
+        .env("ROSTER_JWT_SECRET", JWT_SECRET)
+        .env("ROSTER_WORKERS", "1")
+        .env("RUST_LOG", "error")
+        .env_remove("ROSTER_PUBLIC_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(value) = public_url {
+        command.env("ROSTER_PUBLIC_URL", value);
+    }
+    let mut child = command.spawn().expect("roster serve starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                use std::io::Read;
+                let _ = pipe.read_to_string(&mut stderr);
+            }
+            return Some((status.code().unwrap_or(-1), stderr));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_bad_public_url_stops_the_program_at_start_naming_the_variable() {
+    let bad = [
+        "ftp://example.com",
+        "javascript://example.com",
+        "example.com",
+        "https://",
+        "https://example.com/roster?x=1",
+        "https://example.com/#top",
+        "https://user:secret@example.com",
+        "https://user@example.com",
+        "https://exa mple.com",
+        "",
+    ];
+    let mut wrong = Vec::new();
+    for value in bad {
+        match serve_with_public_url(&[], Some(value)) {
+            Some((code, stderr)) if code != 0 && stderr.contains("ROSTER_PUBLIC_URL") => {}
+            Some((code, stderr)) => wrong.push(format!("{value:?}: exit {code}, {stderr}")),
+            None => wrong.push(format!("{value:?}: the server started")),
+        }
+    }
+    // The `--public-url` flag is the same setting.
+    match serve_with_public_url(&["--public-url", "gopher://example.com"], None) {
+        Some((code, stderr)) if code != 0 && stderr.contains("ROSTER_PUBLIC_URL") => {}
+        Some((code, stderr)) => wrong.push(format!("--public-url: exit {code}, {stderr}")),
+        None => wrong.push("--public-url: the server started".into()),
+    }
+    assert!(wrong.is_empty(), "not rejected at start: {wrong:#?}");
+}
