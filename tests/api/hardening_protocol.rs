@@ -58,6 +58,10 @@ fn user_document(name: &str) -> Value {
     json!({"data": {"type": "user", "attributes": {"name": name}}})
 }
 
+fn user_document_with_id(id: &str, name: &str) -> Value {
+    json!({"data": {"type": "user", "id": id, "attributes": {"name": name}}})
+}
+
 const HOSTILE_HEADERS: &[&[(&str, &str)]] = &[
     &[("host", "evil.example")],
     &[
@@ -296,4 +300,170 @@ fn a_bad_public_url_stops_the_program_at_start_naming_the_variable() {
         None => wrong.push("--public-url: the server started".into()),
     }
     assert!(wrong.is_empty(), "not rejected at start: {wrong:#?}");
+}
+
+#[tokio::test]
+async fn another_spelling_of_an_existing_id_is_409_conflict() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let id = "0190a5f2-3b4c-7d8e-9f01-23456789abcd";
+    let created = app
+        .post(
+            "/users",
+            Some(&owner.token),
+            &user_document_with_id(id, "First"),
+        )
+        .await;
+    created.assert_status(201);
+    assert_eq!(created.body["data"]["id"], id);
+    let spellings = [
+        format!("{{{id}}}"),
+        format!("urn:uuid:{id}"),
+        id.to_ascii_uppercase(),
+        id.replace('-', ""),
+        format!("{{{}}}", id.to_ascii_uppercase()),
+    ];
+    let mut wrong = Vec::new();
+    for (n, spelling) in spellings.iter().enumerate() {
+        let resp = app
+            .post(
+                "/users",
+                Some(&owner.token),
+                &user_document_with_id(spelling, &format!("Copy {n}")),
+            )
+            .await;
+        if resp.status != 409 || resp.error_code() != "conflict" {
+            wrong.push(format!("{spelling} → {} {}", resp.status, resp.text));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    let users = app.get("/users", &owner.token).await;
+    assert_eq!(users.ids().len(), 2, "{}", users.text);
+}
+
+#[tokio::test]
+async fn a_fresh_id_in_any_spelling_is_stored_and_answered_lower_case_hyphenated() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let cases = [
+        (
+            "0190A5F2-3B4C-7D8E-9F01-23456789ABCD",
+            "0190a5f2-3b4c-7d8e-9f01-23456789abcd",
+        ),
+        (
+            "{0190a5f2-3b4c-7d8e-9f01-23456789abce}",
+            "0190a5f2-3b4c-7d8e-9f01-23456789abce",
+        ),
+        (
+            "urn:uuid:0190a5f2-3b4c-7d8e-9f01-23456789abcf",
+            "0190a5f2-3b4c-7d8e-9f01-23456789abcf",
+        ),
+        (
+            "0190A5F23B4C7D8E9F0123456789ABD0",
+            "0190a5f2-3b4c-7d8e-9f01-23456789abd0",
+        ),
+    ];
+    for (n, (sent, canonical)) in cases.iter().enumerate() {
+        let resp = app
+            .post(
+                "/users",
+                Some(&owner.token),
+                &user_document_with_id(sent, &format!("Fresh {n}")),
+            )
+            .await;
+        resp.assert_status(201);
+        assert_eq!(resp.body["data"]["id"], *canonical, "{sent}");
+        assert_eq!(
+            resp.header("location"),
+            Some(format!("{}/users/{canonical}", app.api_base()).as_str()),
+            "{sent}"
+        );
+        app.get(&format!("/users/{canonical}"), &owner.token)
+            .await
+            .assert_status(200);
+    }
+    // Stored so, too: the collection lists exactly the canonical forms.
+    let mut listed = app.get("/users?page[size]=100", &owner.token).await.ids();
+    listed.retain(|id| *id != owner.user_id);
+    listed.sort();
+    let mut expected: Vec<String> = cases.iter().map(|(_, c)| (*c).to_owned()).collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+}
+
+#[tokio::test]
+async fn an_id_that_is_not_a_uuid_is_422_validation_failed_at_data_id() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    for (path, type_name, attributes) in [
+        ("/users", "user", json!({"name": "Nina"})),
+        ("/teams", "team", json!({"name": "Core"})),
+        (
+            "/accounts",
+            "account",
+            json!({"name": "Other", "slug": "other"}),
+        ),
+    ] {
+        for id in [
+            "not-a-uuid",
+            "12345",
+            "0190a5f2-3b4c-7d8e-9f01-23456789abcg",
+        ] {
+            let resp = app
+                .post(
+                    path,
+                    Some(&owner.token),
+                    &json!({"data": {"type": type_name, "id": id, "attributes": attributes}}),
+                )
+                .await;
+            resp.assert_error(422, "validation_failed");
+            assert_eq!(
+                resp.error()["source"]["pointer"],
+                "/data/id",
+                "{path} {id}: {}",
+                resp.text
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_linkage_id_in_another_spelling_names_the_same_resource() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let core = app.insert_team(&owner.account_id, "Core");
+    let ops = app.insert_team(&owner.account_id, "Ops");
+    let nina = app
+        .create_user(&owner.token, json!({"name": "Nina"}), Value::Null)
+        .await;
+
+    // To-many, in a relationship document.
+    let resp = app
+        .post(
+            &format!("/users/{nina}/relationships/teams"),
+            Some(&owner.token),
+            &json!({"data": [{"type": "team", "id": format!("{{{}}}", core.to_ascii_uppercase())}]}),
+        )
+        .await;
+    resp.assert_status(204);
+    let linkage = app
+        .get(&format!("/users/{nina}/relationships/teams"), &owner.token)
+        .await;
+    assert_eq!(linkage.ids(), vec![core.clone()], "{}", linkage.text);
+
+    // To-one, in a resource document.
+    let resp = app
+        .post(
+            "/team_memberships",
+            Some(&owner.token),
+            &json!({"data": {"type": "team_membership", "relationships": {
+                "user": {"data": {"type": "user", "id": format!("urn:uuid:{nina}")}},
+                "team": {"data": {"type": "team", "id": ops.replace('-', "")}},
+            }}}),
+        )
+        .await;
+    resp.assert_status(201);
+    let relationships = &resp.body["data"]["relationships"];
+    assert_eq!(relationships["user"]["data"]["id"], nina, "{}", resp.text);
+    assert_eq!(relationships["team"]["data"]["id"], ops, "{}", resp.text);
 }
