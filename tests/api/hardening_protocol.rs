@@ -467,3 +467,117 @@ async fn a_linkage_id_in_another_spelling_names_the_same_resource() {
     assert_eq!(relationships["user"]["data"]["id"], nina, "{}", resp.text);
     assert_eq!(relationships["team"]["data"]["id"], ops, "{}", resp.text);
 }
+
+/// The headers of a response that must agree between `GET` and `HEAD`.
+fn comparable_headers(resp: &Resp) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = resp
+        .headers
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "date" | "server-timing"))
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                value.to_str().unwrap_or("(not text)").to_owned(),
+            )
+        })
+        .collect();
+    headers.sort();
+    headers
+}
+
+#[tokio::test]
+async fn head_answers_what_get_answers_with_no_body() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let cases: Vec<(String, Option<&str>)> = vec![
+        ("/users".into(), Some(&owner.token)),
+        (
+            "/users?page[size]=1&include=account".into(),
+            Some(&owner.token),
+        ),
+        (format!("/users/{}", owner.user_id), Some(&owner.token)),
+        (
+            format!("/users/{}/relationships/teams", owner.user_id),
+            Some(&owner.token),
+        ),
+        ("/me".into(), Some(&owner.token)),
+        ("/healthz".into(), None),
+        ("/readyz".into(), None),
+        ("/api/v1/openapi.json".into(), None),
+        // Errors, too.
+        ("/users".into(), None),
+        (
+            format!("/users/{}", uuid::Uuid::now_v7()),
+            Some(&owner.token),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (path, token) in cases {
+        let get = app.request(Method::GET, &path, token, &[], None).await;
+        let head = app.request(Method::HEAD, &path, token, &[], None).await;
+        if head.status != get.status {
+            wrong.push(format!(
+                "HEAD {path}: {} (GET: {})",
+                head.status, get.status
+            ));
+            continue;
+        }
+        if !head.text.is_empty() {
+            wrong.push(format!("HEAD {path}: a body {}", head.text));
+        }
+        if head.header("server-timing").is_none() {
+            wrong.push(format!("HEAD {path}: no Server-Timing"));
+        }
+        if comparable_headers(&head) != comparable_headers(&get) {
+            wrong.push(format!(
+                "HEAD {path}: headers {:?} (GET: {:?})",
+                comparable_headers(&head),
+                comparable_headers(&get)
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[tokio::test]
+async fn allow_and_the_openapi_description_list_head_wherever_get_is() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    for path in ["/users", &format!("/users/{}", owner.user_id), "/healthz"] {
+        let resp = app
+            .request(Method::PUT, path, Some(&owner.token), &[], None)
+            .await;
+        resp.assert_status(405);
+        let allow: Vec<&str> = resp
+            .header("allow")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .collect();
+        assert!(
+            allow.contains(&"GET") && allow.contains(&"HEAD"),
+            "{path}: Allow {allow:?}"
+        );
+    }
+    let doc = app.get("/api/v1/openapi.json", "").await;
+    let mut wrong = Vec::new();
+    for (path, item) in doc.body["paths"].as_object().expect("paths") {
+        let has_get = item.get("get").is_some();
+        let has_head = item.get("head").is_some();
+        if has_get != has_head {
+            wrong.push(format!("{path}: get {has_get}, head {has_head}"));
+        }
+        if let Some(head) = item.get("head") {
+            let bodies = head["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, response)| response.get("content").is_some())
+                .count();
+            if bodies > 0 {
+                wrong.push(format!("{path}: head responses describe a body"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
