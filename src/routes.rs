@@ -1,6 +1,7 @@
 //! The route table: which URL and method reach which handler. Reads of every type go
 //! through the shared handlers in `resources/read.rs`; writes to the type's own file.
 
+use actix_web::dev::ResourceDef;
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, web};
 
 use crate::app::AppState;
@@ -196,6 +197,23 @@ pub fn endpoint_docs() -> Vec<EndpointDoc> {
     let mut docs: Vec<EndpointDoc> = probe_endpoints().into_iter().map(|e| doc("", e)).collect();
     docs.extend(api_endpoints().into_iter().map(|e| doc(API_PREFIX, e)));
     docs
+}
+
+/// The methods the route at `path` answers (empty when no route matches), for CORS
+/// preflights. Matched like the router does: the same patterns, in the same order.
+pub fn methods_at(path: &str) -> &'static [&'static str] {
+    static TABLE: std::sync::OnceLock<Vec<(ResourceDef, Vec<&'static str>)>> =
+        std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        endpoint_docs()
+            .into_iter()
+            .map(|doc| (ResourceDef::new(doc.path), doc.methods))
+            .collect()
+    });
+    table
+        .iter()
+        .find(|(pattern, _)| pattern.is_match(path))
+        .map_or(&[], |(_, methods)| methods.as_slice())
 }
 
 /// `GET /api/v1/openapi.json`, generated once.

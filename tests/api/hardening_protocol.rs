@@ -581,3 +581,97 @@ async fn allow_and_the_openapi_description_list_head_wherever_get_is() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+async fn preflight(app: &TestApp, path: &str, method: &str) -> Resp {
+    app.request(
+        Method::OPTIONS,
+        path,
+        None,
+        &[
+            ("origin", "https://app.example.com"),
+            ("access-control-request-method", method),
+            (
+                "access-control-request-headers",
+                "content-type, authorization",
+            ),
+        ],
+        None,
+    )
+    .await
+}
+
+fn allowed_methods(resp: &Resp) -> Vec<String> {
+    let mut methods: Vec<String> = resp
+        .header("access-control-allow-methods")
+        .unwrap_or_default()
+        .split(',')
+        .map(|m| m.trim().to_ascii_uppercase())
+        .filter(|m| !m.is_empty())
+        .collect();
+    methods.sort();
+    methods
+}
+
+#[tokio::test]
+async fn a_preflight_lists_exactly_the_methods_its_path_serves() {
+    let app = spawn_app_with(|raw| raw.cors_origins = Some("https://app.example.com".into())).await;
+    let id = uuid::Uuid::now_v7().to_string();
+    let cases: Vec<(String, &str, &[&str])> = vec![
+        ("/users".into(), "POST", &["GET", "HEAD", "POST"]),
+        (
+            format!("/users/{id}"),
+            "PATCH",
+            &["DELETE", "GET", "HEAD", "PATCH"],
+        ),
+        (format!("/users/{id}/password"), "POST", &["POST"]),
+        (
+            format!("/users/{id}/relationships/teams"),
+            "DELETE",
+            &["DELETE", "GET", "HEAD", "PATCH", "POST"],
+        ),
+        (format!("/users/{id}/teams"), "GET", &["GET", "HEAD"]),
+        ("/me".into(), "GET", &["GET", "HEAD"]),
+        (
+            "/sessions/current".into(),
+            "DELETE",
+            &["DELETE", "GET", "HEAD"],
+        ),
+        ("/healthz".into(), "GET", &["GET", "HEAD"]),
+    ];
+    let mut wrong = Vec::new();
+    for (path, method, expected) in &cases {
+        let resp = preflight(&app, path, method).await;
+        if !resp.status.is_success() {
+            wrong.push(format!("{method} {path}: refused {}", resp.status));
+            continue;
+        }
+        if resp.header("access-control-allow-origin") != Some("https://app.example.com") {
+            wrong.push(format!("{method} {path}: origin not echoed"));
+        }
+        if allowed_methods(&resp) != *expected {
+            wrong.push(format!(
+                "{method} {path}: lists {:?}, serves {expected:?}",
+                allowed_methods(&resp)
+            ));
+        }
+    }
+    // A method the path does not serve, or a path that does not exist, is refused.
+    for (path, method) in [
+        ("/users".to_owned(), "PUT"),
+        ("/users".to_owned(), "DELETE"),
+        (format!("/users/{id}"), "POST"),
+        ("/healthz".to_owned(), "POST"),
+        ("/users".to_owned(), "TRACE"),
+        ("/nowhere".to_owned(), "GET"),
+    ] {
+        let resp = preflight(&app, &path, method).await;
+        if resp.status.is_success() || resp.header("access-control-allow-origin").is_some() {
+            wrong.push(format!(
+                "{method} {path}: not refused ({}, allows {:?})",
+                resp.status,
+                allowed_methods(&resp)
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
