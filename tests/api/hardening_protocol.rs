@@ -392,6 +392,43 @@ async fn a_fresh_id_in_any_spelling_is_stored_and_answered_lower_case_hyphenated
 }
 
 #[tokio::test]
+async fn a_patch_may_name_its_resource_by_any_spelling_of_its_id() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let id = app
+        .create_user(&owner.token, json!({"name": "Nina"}), Value::Null)
+        .await;
+    for (n, spelling) in [
+        format!("{{{id}}}"),
+        format!("urn:uuid:{id}"),
+        id.to_ascii_uppercase(),
+        id.replace('-', ""),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let resp = app
+            .patch(
+                &format!("/users/{id}"),
+                &owner.token,
+                &user_document_with_id(spelling, &format!("Nina {n}")),
+            )
+            .await;
+        resp.assert_status(200);
+        assert_eq!(resp.body["data"]["id"], id, "{spelling}");
+    }
+    // Another id is still a conflict.
+    let other = uuid::Uuid::now_v7().to_string();
+    app.patch(
+        &format!("/users/{id}"),
+        &owner.token,
+        &user_document_with_id(&other, "Nobody"),
+    )
+    .await
+    .assert_error(409, "conflict");
+}
+
+#[tokio::test]
 async fn an_id_that_is_not_a_uuid_is_422_validation_failed_at_data_id() {
     let app = spawn_app().await;
     let owner = app.owner().await;
