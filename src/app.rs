@@ -1,17 +1,21 @@
 //! Builds the HTTP server from a [`Config`] — the one place both `main` and the tests
-//! use, so tests exercise exactly the wiring that production runs.
+//! use, so tests exercise exactly the wiring that production runs — with its CORS
+//! policy (listed origins; preflights allow what the route table serves at the path).
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_cors::Cors;
-use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::token::TokenKeys;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, PublicUrl};
 use crate::db::Db;
 use crate::routes;
 
@@ -21,6 +25,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub tokens: TokenKeys,
     pub clock: Clock,
+    /// `ROSTER_PUBLIC_URL` + `/api/v1`: what every link and `Location` starts with.
+    pub links_base: String,
 }
 
 /// A bound, not yet running server.
@@ -39,10 +45,17 @@ impl Application {
         }
         let listener = TcpListener::bind(config.bind)
             .map_err(|e| format!("ROSTER_BIND: cannot listen on {}: {e}", config.bind))?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        let port = address.port();
         let workers = config.workers;
+        // The default needs the port the listener got, not the `0` it may have asked for.
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| PublicUrl::of_address(address));
         let state = web::Data::new(AppState {
             db,
+            links_base: format!("{}{}", public_url.as_str(), routes::API_PREFIX),
             tokens: TokenKeys::new(config.jwt_secret.bytes()),
             config: Arc::new(config),
             clock,
@@ -59,6 +72,7 @@ impl Application {
                 .default_service(web::to(routes::not_found))
                 .wrap(from_fn(crate::jsonapi::http::jsonapi_middleware))
                 .wrap(cors)
+                .wrap(from_fn(preflight_methods))
         })
         .workers(workers)
         .listen(listener)
@@ -84,6 +98,7 @@ impl Application {
 
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
+        // Narrowed per path by `preflight_methods`.
         .allow_any_method()
         .allow_any_header()
         .expose_headers([
@@ -97,4 +112,40 @@ fn cors(origins: &[String]) -> Cors {
         cors = cors.allowed_origin(origin);
     }
     cors
+}
+
+/// CORS preflights allow only the methods the path serves (SPEC §2). actix-cors has one
+/// method list for every path, so this refuses, before it, a preflight for a method the
+/// route table does not have at that path, and puts the path's own list in the answer.
+async fn preflight_methods(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let requested = match req.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        Some(method) if req.method() == Method::OPTIONS => method.as_bytes().to_vec(),
+        _ => return Ok(next.call(req).await?.map_into_boxed_body()),
+    };
+    let served = routes::methods_at(req.match_info().as_str());
+    if !served.iter().any(|m| m.as_bytes() == requested.as_slice()) {
+        // The refusal actix-cors gives for a method it does not allow; it depends on the
+        // requested method, so a cache must not serve it for another.
+        let mut refusal = req.error_response(actix_cors::CorsError::MethodNotAllowed);
+        refusal.headers_mut().insert(
+            header::VARY,
+            HeaderValue::from_static("Access-Control-Request-Method"),
+        );
+        return Ok(refusal);
+    }
+    let mut response = next.call(req).await?.map_into_boxed_body();
+    // Only a preflight actix-cors accepted (the origin is listed) carries the header.
+    if response
+        .headers()
+        .contains_key(header::ACCESS_CONTROL_ALLOW_METHODS)
+        && let Ok(value) = HeaderValue::from_str(&served.join(", "))
+    {
+        response
+            .headers_mut()
+            .insert(header::ACCESS_CONTROL_ALLOW_METHODS, value);
+    }
+    Ok(response)
 }

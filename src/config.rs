@@ -55,6 +55,9 @@ pub struct Config {
     pub open_registration: bool,
     pub cors_origins: Vec<String>,
     pub workers: usize,
+    /// `None`: `http://` + the address the server listens on, known only once it is bound
+    /// (`ROSTER_BIND` may ask for port 0).
+    pub public_url: Option<PublicUrl>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://roster.db";
@@ -72,6 +75,7 @@ pub struct RawConfig {
     pub open_registration: Option<String>,
     pub cors_origins: Option<String>,
     pub workers: Option<String>,
+    pub public_url: Option<String>,
 }
 
 impl RawConfig {
@@ -85,6 +89,7 @@ impl RawConfig {
             open_registration: var("ROSTER_OPEN_REGISTRATION"),
             cors_origins: var("ROSTER_CORS_ORIGINS"),
             workers: var("ROSTER_WORKERS"),
+            public_url: var("ROSTER_PUBLIC_URL"),
         }
     }
 }
@@ -176,6 +181,11 @@ impl Config {
             },
         };
 
+        let public_url = match raw.public_url {
+            None => None,
+            Some(text) => Some(PublicUrl::parse(&text).map_err(|p| bad("ROSTER_PUBLIC_URL", p))?),
+        };
+
         Ok(Config {
             database_url,
             bind,
@@ -184,7 +194,79 @@ impl Config {
             open_registration,
             cors_origins,
             workers,
+            public_url,
         })
+    }
+}
+
+/// What every link and `Location` starts with: a scheme (`http` or `https`), a host and
+/// an optional path prefix (for a service mounted under `/roster` by a proxy), without a
+/// trailing `/`. It is configured rather than read from `Host` or `X-Forwarded-*`, which
+/// any client can set: links must not point wherever a request says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    const EXAMPLE: &str = "a URL like https://roster.example.com or https://example.com/roster";
+
+    pub fn parse(text: &str) -> Result<PublicUrl, String> {
+        use actix_web::http::Uri;
+
+        let text = text.trim();
+        let example = Self::EXAMPLE;
+        if text.is_empty() {
+            return Err(format!("is empty; give {example}"));
+        }
+        // Checked on the text: the URI parser would drop a fragment without a word.
+        if text.contains('#') {
+            return Err(format!("`{text}` has a fragment (`#…`); give {example}"));
+        }
+        if text.contains('?') {
+            return Err(format!("`{text}` has a query (`?…`); give {example}"));
+        }
+        let uri: Uri = text
+            .parse()
+            .map_err(|_| format!("`{text}` is not {example}"))?;
+        let scheme = match uri.scheme_str() {
+            Some(s) if s.eq_ignore_ascii_case("http") => "http",
+            Some(s) if s.eq_ignore_ascii_case("https") => "https",
+            Some(other) => {
+                return Err(format!(
+                    "`{text}` has the scheme `{other}`; only http and https are allowed"
+                ));
+            }
+            None => return Err(format!("`{text}` has no scheme; give {example}")),
+        };
+        let Some(authority) = uri.authority() else {
+            return Err(format!("`{text}` has no host; give {example}"));
+        };
+        if authority.as_str().contains('@') {
+            return Err(format!(
+                "`{text}` has a user name or password; links must not carry credentials"
+            ));
+        }
+        if authority.host().is_empty() {
+            return Err(format!("`{text}` has no host; give {example}"));
+        }
+        if authority.as_str() != authority.host() && authority.port_u16().is_none() {
+            return Err(format!(
+                "`{text}` has a port that is not a number up to 65535"
+            ));
+        }
+        let prefix = uri.path().trim_end_matches('/');
+        Ok(PublicUrl(format!(
+            "{scheme}://{}{prefix}",
+            authority.as_str()
+        )))
+    }
+
+    /// The default: `http://` + the address the server listens on.
+    pub fn of_address(address: SocketAddr) -> PublicUrl {
+        PublicUrl(format!("http://{address}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -249,6 +331,13 @@ mod tests {
             ),
             (
                 RawConfig {
+                    public_url: Some("ftp://example.com".into()),
+                    ..Default::default()
+                },
+                "ROSTER_PUBLIC_URL",
+            ),
+            (
+                RawConfig {
                     database_url: Some("mysql://x".into()),
                     ..Default::default()
                 },
@@ -260,6 +349,68 @@ mod tests {
             assert_eq!(err.variable, variable);
             assert!(err.to_string().starts_with(variable));
         }
+    }
+
+    #[test]
+    fn public_url_takes_http_or_https_a_host_and_a_path_prefix() {
+        let ok = [
+            ("https://roster.example.com", "https://roster.example.com"),
+            ("https://roster.example.com/", "https://roster.example.com"),
+            ("https://example.com/roster", "https://example.com/roster"),
+            ("https://example.com/roster/", "https://example.com/roster"),
+            ("HTTP://example.com:8080/a/b", "http://example.com:8080/a/b"),
+            ("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
+            ("http://[::1]:3000/", "http://[::1]:3000"),
+            (" https://example.com ", "https://example.com"),
+        ];
+        for (text, expected) in ok {
+            assert_eq!(
+                PublicUrl::parse(text).map(|u| u.as_str().to_owned()),
+                Ok(expected.to_owned()),
+                "{text}"
+            );
+        }
+        let bad = [
+            "",
+            "   ",
+            "example.com",
+            "/roster",
+            "ftp://example.com",
+            "javascript://example.com",
+            "https://",
+            "https:///roster",
+            "https://example.com/roster?x=1",
+            "https://example.com/?",
+            "https://example.com/#top",
+            "https://example.com#",
+            "https://user:secret@example.com",
+            "https://user@example.com",
+            "https://exa mple.com",
+            "https://example.com:99999",
+            "https://example.com:port",
+        ];
+        for text in bad {
+            assert!(PublicUrl::parse(text).is_err(), "{text:?} was accepted");
+            let raw = RawConfig {
+                public_url: Some(text.into()),
+                ..Default::default()
+            };
+            let err = Config::parse(raw).expect_err(text);
+            assert_eq!(err.variable, "ROSTER_PUBLIC_URL");
+        }
+    }
+
+    #[test]
+    fn public_url_defaults_to_the_bound_address() {
+        assert_eq!(
+            Config::parse(RawConfig::default()).unwrap().public_url,
+            None
+        );
+        let address: SocketAddr = "127.0.0.1:41234".parse().unwrap();
+        assert_eq!(
+            PublicUrl::of_address(address).as_str(),
+            "http://127.0.0.1:41234"
+        );
     }
 
     #[test]

@@ -59,6 +59,8 @@ struct ServeArgs {
     cors_origins: Option<String>,
     #[arg(long, env = "ROSTER_WORKERS")]
     workers: Option<String>,
+    #[arg(long, env = "ROSTER_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -127,6 +129,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         open_registration: args.open_registration,
         cors_origins: args.cors_origins,
         workers: args.workers,
+        public_url: args.public_url,
     })
     .map_err(|e| e.to_string())?;
     if matches!(config.jwt_secret, JwtSecret::Generated(_)) {

@@ -1,6 +1,7 @@
 //! The route table: which URL and method reach which handler. Reads of every type go
 //! through the shared handlers in `resources/read.rs`; writes to the type's own file.
 
+use actix_web::dev::ResourceDef;
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, web};
 
 use crate::app::AppState;
@@ -15,8 +16,9 @@ use crate::resources::{
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(Endpoint::new("/healthz", Shape::Probe).get(healthz).build())
-        .service(Endpoint::new("/readyz", Shape::Probe).get(readyz).build());
+    for endpoint in probe_endpoints() {
+        cfg.service(endpoint.build());
+    }
     let mut api = web::scope(API_PREFIX);
     for endpoint in api_endpoints() {
         api = api.service(endpoint.build());
@@ -25,7 +27,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Every URL under this prefix is a JSON:API endpoint.
-const API_PREFIX: &str = "/api/v1";
+pub const API_PREFIX: &str = "/api/v1";
+
+/// The operations endpoints outside `/api/v1`.
+fn probe_endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new("/healthz", Shape::Probe).get(healthz),
+        Endpoint::new("/readyz", Shape::Probe).get(readyz),
+    ]
+}
 
 /// The endpoints under `/api/v1`, in the order they are matched. The route table and
 /// the OpenAPI description are both made from this list, so they cannot disagree.
@@ -196,20 +206,32 @@ fn api_endpoints() -> Vec<Endpoint> {
 
 /// What `GET /api/v1/openapi.json` describes: every endpoint of the route table.
 pub fn endpoint_docs() -> Vec<EndpointDoc> {
-    let probe = |path: &str| EndpointDoc {
-        path: path.to_owned(),
-        methods: vec!["GET"],
-        shape: Shape::Probe,
-        path_values: Vec::new(),
-    };
-    let mut docs = vec![probe("/healthz"), probe("/readyz")];
-    docs.extend(api_endpoints().into_iter().map(|e| EndpointDoc {
-        path: format!("{API_PREFIX}{}", e.pattern),
+    let doc = |prefix: &str, e: Endpoint| EndpointDoc {
+        path: format!("{prefix}{}", e.pattern),
         methods: e.allowed,
         shape: e.shape,
         path_values: e.path_values,
-    }));
+    };
+    let mut docs: Vec<EndpointDoc> = probe_endpoints().into_iter().map(|e| doc("", e)).collect();
+    docs.extend(api_endpoints().into_iter().map(|e| doc(API_PREFIX, e)));
     docs
+}
+
+/// The methods the route at `path` answers (empty when no route matches), for CORS
+/// preflights. Matched like the router does: the same patterns, in the same order.
+pub fn methods_at(path: &str) -> &'static [&'static str] {
+    static TABLE: std::sync::OnceLock<Vec<(ResourceDef, Vec<&'static str>)>> =
+        std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        endpoint_docs()
+            .into_iter()
+            .map(|doc| (ResourceDef::new(doc.path), doc.methods))
+            .collect()
+    });
+    table
+        .iter()
+        .find(|(pattern, _)| pattern.is_match(path))
+        .map_or(&[], |(_, methods)| methods.as_slice())
 }
 
 /// `GET /api/v1/openapi.json`, generated once.
@@ -270,11 +292,14 @@ impl Endpoint {
         self
     }
 
+    /// `GET`, and `HEAD` by the same handler (SPEC §2): actix answers a `HEAD` with the
+    /// response's headers, `Content-Length` included, and drops its body.
     fn get<F: Handler<Args>, Args: FromRequest + 'static>(self, handler: F) -> Self
     where
         F::Output: Responder + 'static,
     {
-        self.method("GET", web::get(), handler)
+        self.method("GET", web::get(), handler.clone())
+            .method("HEAD", web::head(), handler)
     }
 
     fn post<F: Handler<Args>, Args: FromRequest + 'static>(self, handler: F) -> Self

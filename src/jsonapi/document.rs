@@ -110,7 +110,7 @@ pub enum Primary {
 
 /// Everything besides the graph that shapes a document.
 pub struct DocumentOptions<'a> {
-    /// `scheme://host/api/v1`, the prefix of every link.
+    /// `ROSTER_PUBLIC_URL` + `/api/v1`, the prefix of every link.
     pub base: &'a str,
     pub fields: &'a Fieldsets,
     /// `include` was given: the document has `included`, even empty.

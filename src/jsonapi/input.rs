@@ -1,6 +1,10 @@
 //! Request documents: the checks every create and update shares (`data` present, `type`
 //! and `id` agreeing with the URL, attributes and relationships the type declares), and
 //! typed access to members with the JSON Pointer each error must carry.
+//!
+//! Every id a client writes (`data.id` on create, relationship linkage) leaves here in
+//! one spelling, the canonical lower-case hyphenated UUID, so that no resource file has
+//! to think about `{…}`, `urn:uuid:…`, upper-case or unhyphenated forms of the same id.
 
 use serde_json::{Map, Value};
 
@@ -23,6 +27,15 @@ pub struct ResourceInput {
     pub relationships: Map<String, Value>,
     /// The document's top-level `meta`: options of this request.
     pub meta: Map<String, Value>,
+}
+
+/// The canonical spelling (lower-case, hyphenated) of a UUID in any spelling
+/// `uuid` accepts; `None` for text that is not a UUID. Ids are stored and compared in
+/// this form only, so that another spelling of an existing id is that id (SPEC §2).
+pub fn canonical_id(text: &str) -> Option<String> {
+    uuid::Uuid::parse_str(text)
+        .ok()
+        .map(|id| id.hyphenated().to_string())
 }
 
 pub fn attribute_pointer(name: &str) -> String {
@@ -91,17 +104,19 @@ pub fn parse_resource_document(
 
     let id = match (data.remove("id"), intent) {
         (None, Intent::Create) => None,
-        (Some(Value::String(id)), Intent::Create) => {
-            if uuid::Uuid::parse_str(&id).is_err() {
-                return Err(ApiError::invalid_document(
+        (Some(Value::String(id)), Intent::Create) => match canonical_id(&id) {
+            Some(canonical) => Some(canonical),
+            None => {
+                return Err(ApiError::validation(
                     "/data/id",
-                    "`id` must be a UUID.",
+                    format!("`{id}` is not a UUID (e.g. 0190a5f2-3b4c-7d8e-9f01-23456789abcd)."),
                 ));
             }
-            Some(id.to_ascii_lowercase())
-        }
+        },
         (Some(Value::String(id)), Intent::Update { id: url_id }) => {
-            if !id.eq_ignore_ascii_case(url_id) {
+            let same = id.eq_ignore_ascii_case(url_id)
+                || canonical_id(&id).is_some_and(|c| Some(c) == canonical_id(url_id));
+            if !same {
                 return Err(ApiError::conflict(
                     "/data/id",
                     format!("`id` {id} does not match the URL's {url_id}."),
@@ -323,7 +338,11 @@ impl ResourceInput {
                 let t = identifier.get("type").and_then(Value::as_str);
                 let id = identifier.get("id").and_then(Value::as_str);
                 match (t, id) {
-                    (Some(t), Some(id)) if t == target_type => Ok(Patch::Value(id.to_owned())),
+                    // A linkage id that is not a UUID names nothing; it is kept as sent
+                    // so that the lookup reports it like any other missing target.
+                    (Some(t), Some(id)) if t == target_type => Ok(Patch::Value(
+                        canonical_id(id).unwrap_or_else(|| id.to_owned()),
+                    )),
                     (Some(_), Some(_)) => Err(ApiError::conflict(
                         format!("{pointer}/data/type"),
                         format!("`{name}` takes a `{target_type}`"),
@@ -384,14 +403,14 @@ pub fn parse_identifiers(body: Value, target_type: &str, to_many: bool) -> ApiRe
         let id = item.get("id").and_then(Value::as_str);
         match (t, id) {
             (Some(t), Some(id)) if t == target_type => {
-                if uuid::Uuid::parse_str(id).is_err() {
+                let Some(canonical) = canonical_id(id) else {
                     return Err(ApiError::new(
                         ErrorCode::NotFound,
                         format!("no `{target_type}` {id}"),
                     )
                     .with_source(ErrorSource::Pointer(format!("{pointer}/id"))));
-                }
-                ids.push(id.to_ascii_lowercase());
+                };
+                ids.push(canonical);
             }
             (Some(t), Some(_)) => {
                 return Err(ApiError::conflict(
@@ -438,6 +457,37 @@ impl Problems {
         match self.0 {
             None => Ok(()),
             Some(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spelling_of_a_uuid_has_one_canonical_form() {
+        let canonical = "0190a5f2-3b4c-7d8e-9f01-23456789abcd";
+        for spelling in [
+            canonical,
+            "0190A5F2-3B4C-7D8E-9F01-23456789ABCD",
+            "{0190a5f2-3b4c-7d8e-9f01-23456789abcd}",
+            "urn:uuid:0190a5f2-3b4c-7d8e-9f01-23456789abcd",
+            "0190a5f23b4c7d8e9f0123456789abcd",
+        ] {
+            assert_eq!(
+                canonical_id(spelling).as_deref(),
+                Some(canonical),
+                "{spelling}"
+            );
+        }
+        for not_uuid in [
+            "",
+            "current",
+            "0190a5f2-3b4c-7d8e-9f01-23456789abcg",
+            "12345",
+        ] {
+            assert_eq!(canonical_id(not_uuid), None, "{not_uuid}");
         }
     }
 }

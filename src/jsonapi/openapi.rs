@@ -119,6 +119,9 @@ pub fn document(endpoints: &[EndpointDoc], registry: &Registry) -> Value {
 }
 
 fn operation(endpoint: &EndpointDoc, method: &str, registry: &Registry) -> Value {
+    if method == "HEAD" {
+        return head_operation(operation(endpoint, "GET", registry));
+    }
     let mut parameters = path_parameters(endpoint);
     let mut op = Map::new();
     let (summary, request, responses): (String, Option<Value>, Vec<(u16, Value)>) = match (
@@ -227,6 +230,21 @@ fn operation(endpoint: &EndpointDoc, method: &str, registry: &Registry) -> Value
     }
     op.insert("responses".into(), Value::Object(all));
     Value::Object(op)
+}
+
+/// `HEAD` answers what `GET` would, headers only: the `GET` operation without bodies.
+fn head_operation(mut get: Value) -> Value {
+    if let Some(summary) = get.get("summary").and_then(Value::as_str) {
+        get["summary"] = Value::String(format!("{summary} (headers only)"));
+    }
+    if let Some(responses) = get.get_mut("responses").and_then(Value::as_object_mut) {
+        for response in responses.values_mut() {
+            if let Some(response) = response.as_object_mut() {
+                response.remove("content");
+            }
+        }
+    }
+    get
 }
 
 fn path_parameters(endpoint: &EndpointDoc) -> Vec<Value> {

@@ -685,11 +685,10 @@ fn parse_filter(
             .collect::<Result<Vec<_>, _>>()?,
         FilterKind::Id => split_values(value)
             .map(|v| {
-                uuid::Uuid::parse_str(v)
-                    // Ids are stored as lower-case hyphenated text: normalise so that
-                    // `{A1B2…}` or upper-case input still matches.
-                    .map(|id| FilterValue::Text(id.hyphenated().to_string()))
-                    .map_err(|_| {
+                // Ids are stored in one spelling: `{A1B2…}` or upper-case input still matches.
+                super::input::canonical_id(v)
+                    .map(FilterValue::Text)
+                    .ok_or_else(|| {
                         ApiError::invalid_parameter(
                             param,
                             format!("`{v}` is not a valid id for filter `{filter_name}`; ids are UUIDs"),

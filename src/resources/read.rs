@@ -20,10 +20,21 @@ use crate::jsonapi::query::{FilterValue, Page, ParseOptions, Query};
 #[derive(Clone, Copy)]
 pub struct TypeRef(pub &'static dyn DynResource);
 
-/// `scheme://host/api/v1`: the prefix of every link in a response.
+/// `ROSTER_PUBLIC_URL` + `/api/v1`: the prefix of every link in a response. Never from
+/// `Host`, `Forwarded` or `X-Forwarded-*`, which the client chooses (SPEC §1).
 pub fn base_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}/api/v1", info.scheme(), info.host())
+    match req.app_data::<web::Data<AppState>>() {
+        Some(state) => state.links_base.clone(),
+        // Every route of `Application` has the state; a relative link is still right.
+        None => crate::routes::API_PREFIX.to_owned(),
+    }
+}
+
+/// The request's path below `/api/v1` (`/users/…`): links that echo the request keep
+/// its path and query and take everything before them from the configuration.
+fn path_below_prefix(req: &HttpRequest) -> &str {
+    let path = req.path();
+    path.strip_prefix(crate::routes::API_PREFIX).unwrap_or(path)
 }
 
 fn type_ref(req: &HttpRequest) -> ApiResult<&'static dyn DynResource> {
@@ -157,7 +168,7 @@ fn page_link(req: &HttpRequest, base: &str, pairs: &[(&str, String)]) -> String 
         let encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
         all.push(format!("{name}={encoded}"));
     }
-    let path = req.path().trim_start_matches("/api/v1");
+    let path = path_below_prefix(req);
     if all.is_empty() {
         format!("{base}{path}")
     } else {
@@ -166,7 +177,7 @@ fn page_link(req: &HttpRequest, base: &str, pairs: &[(&str, String)]) -> String 
 }
 
 fn self_link(req: &HttpRequest, base: &str) -> String {
-    let path = req.path().trim_start_matches("/api/v1");
+    let path = path_below_prefix(req);
     match req.query_string() {
         "" => format!("{base}{path}"),
         q => format!("{base}{path}?{q}"),
@@ -319,7 +330,10 @@ pub fn single_response(
     let self_url = document::resource_url(&base, node.object.schema(), node.object.id());
     // A read's document comes from the URL that was requested (`/me` included); a
     // write's from the resource it wrote.
-    let document_self = if req.method() == actix_web::http::Method::GET {
+    let document_self = if matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    ) {
         self_link(req, &base)
     } else {
         self_url.clone()

@@ -4,6 +4,7 @@
 
 mod auth;
 mod consent;
+mod hardening_protocol;
 mod helpers;
 mod lifecycle;
 mod matrix;
