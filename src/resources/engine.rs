@@ -680,7 +680,10 @@ pub fn find<R: Resource>(
     scope: &Scope<'_>,
     id: &str,
 ) -> ApiResult<R::Row> {
-    if uuid::Uuid::parse_str(id).is_err() {
+    // One spelling per id (SPEC §2): a URL that spells an id otherwise names nothing.
+    // Were it looked up case-insensitively, the handlers' writes — keyed by the id as
+    // the URL gave it — would then miss the row they had found.
+    if crate::jsonapi::input::canonical_id(id).as_deref() != Some(id) {
         return Err(ApiError::not_found());
     }
     let mut q = SqlBuilder::new(conn.backend());
@@ -689,7 +692,7 @@ pub fn find<R: Resource>(
     q.sql(" FROM ").sql(R::TABLE);
     q.append(&where_clause::<R>(conn.backend(), scope, None, None)?);
     q.sql(&format!(" AND {}.id = ", R::TABLE))
-        .bind(id.to_ascii_lowercase());
+        .bind(id.to_owned());
     let mut rows: Vec<R::Row> = q.load(conn)?;
     rows.pop().ok_or_else(ApiError::not_found)
 }

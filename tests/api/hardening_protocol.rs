@@ -428,6 +428,35 @@ async fn a_patch_may_name_its_resource_by_any_spelling_of_its_id() {
     .assert_error(409, "conflict");
 }
 
+/// A URL names a resource by its one spelling: any other is a 404 — never a lookup that
+/// finds the row and a change that then silently misses it.
+#[tokio::test]
+async fn a_url_with_another_spelling_of_an_id_is_404_and_changes_nothing() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let id = app
+        .create_user(&owner.token, json!({"name": "Nina"}), Value::Null)
+        .await;
+    for spelling in [id.to_ascii_uppercase(), id.replace('-', "")] {
+        app.get(&format!("/users/{spelling}"), &owner.token)
+            .await
+            .assert_error(404, "not_found");
+        app.patch(
+            &format!("/users/{spelling}"),
+            &owner.token,
+            &user_document_with_id(&spelling, "Renamed"),
+        )
+        .await
+        .assert_error(404, "not_found");
+        app.delete(&format!("/users/{spelling}"), &owner.token)
+            .await
+            .assert_error(404, "not_found");
+    }
+    let shown = app.get(&format!("/users/{id}"), &owner.token).await;
+    assert_eq!(shown.body["data"]["attributes"]["name"], "Nina");
+    assert_eq!(shown.body["data"]["attributes"]["status"], "created");
+}
+
 #[tokio::test]
 async fn an_id_that_is_not_a_uuid_is_422_validation_failed_at_data_id() {
     let app = spawn_app().await;
