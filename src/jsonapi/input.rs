@@ -187,12 +187,115 @@ pub fn parse_resource_document(
         }
     }
     problems.finish()?;
+    let mut relationships = relationships;
+    for (name, object) in relationships.iter_mut() {
+        if let Some(relationship) = schema.relationship(name) {
+            canonicalize_linkage(object, relationship, name)?;
+        }
+    }
     Ok(ResourceInput {
         id,
         attributes,
         relationships,
         meta,
     })
+}
+
+/// Checks a relationship object of a request body (SPEC §2: "a malformed relationship
+/// object — no `data`, wrong shape or type — is 400 `invalid_document`") and rewrites
+/// its linkage ids in their canonical spelling. A linkage id that is not a UUID names
+/// nothing; it is kept as sent, so that the lookup reports it like any missing target.
+fn canonicalize_linkage(
+    object: &mut Value,
+    relationship: &super::schema::Relationship,
+    name: &str,
+) -> ApiResult<()> {
+    let pointer = format!("/data/relationships/{name}");
+    let Some(data) = object.as_object_mut().and_then(|o| o.get_mut("data")) else {
+        return Err(ApiError::invalid_document(
+            pointer,
+            "a relationship object needs `data`",
+        ));
+    };
+    let identifier = |item: &mut Value, at: String| -> ApiResult<()> {
+        let wanted = relationship.target;
+        let (Some(t), Some(id)) = (
+            item.get("type").and_then(Value::as_str),
+            item.get("id").and_then(Value::as_str),
+        ) else {
+            return Err(ApiError::invalid_document(
+                at,
+                "a resource identifier needs `type` and `id` strings",
+            ));
+        };
+        if !relationship.is_polymorphic() && t != wanted {
+            return Err(ApiError::invalid_document(
+                format!("{at}/type"),
+                format!("`{name}` takes `{wanted}` resources, not `{t}`"),
+            ));
+        }
+        if let Some(canonical) = canonical_id(id) {
+            item["id"] = Value::String(canonical);
+        }
+        Ok(())
+    };
+    match (data, relationship.is_to_many()) {
+        (Value::Array(items), true) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                identifier(item, format!("{pointer}/data/{i}"))?;
+            }
+            Ok(())
+        }
+        (Value::Null, false) => Ok(()),
+        (item @ Value::Object(_), false) => identifier(item, format!("{pointer}/data")),
+        (_, true) => Err(ApiError::invalid_document(
+            format!("{pointer}/data"),
+            format!("`{name}` is to-many: `data` must be an array of resource identifiers"),
+        )),
+        (_, false) => Err(ApiError::invalid_document(
+            format!("{pointer}/data"),
+            format!("`{name}` is to-one: `data` must be a resource identifier or null"),
+        )),
+    }
+}
+
+/// A relationship of a request body, as its linkage (already checked for shape).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Linkage {
+    One(Option<String>),
+    Many(Vec<String>),
+}
+
+impl ResourceInput {
+    /// Every relationship the body sends, by name, with its linkage ids.
+    pub fn linkages(&self) -> Vec<(&str, Linkage)> {
+        self.relationships
+            .iter()
+            .map(|(name, object)| {
+                let linkage = match &object["data"] {
+                    Value::Array(items) => Linkage::Many(
+                        items
+                            .iter()
+                            .map(|i| i["id"].as_str().unwrap_or_default().to_owned())
+                            .collect(),
+                    ),
+                    Value::Null => Linkage::One(None),
+                    one => Linkage::One(Some(one["id"].as_str().unwrap_or_default().to_owned())),
+                };
+                (name.as_str(), linkage)
+            })
+            .collect()
+    }
+
+    /// A to-many relationship's ids (`None` when the body does not send it).
+    pub fn to_many_ids(&self, name: &str) -> Option<Vec<String>> {
+        self.linkages()
+            .into_iter()
+            .find_map(|(n, linkage)| match linkage {
+                Linkage::Many(ids) if n == name => Some(ids),
+                _ => None,
+            })
+    }
 }
 
 /// A member that may be absent (leave unchanged), null, or a value.
@@ -320,43 +423,21 @@ impl ResourceInput {
         problems.finish()
     }
 
-    /// A to-one relationship's id from `relationships`, e.g. for a membership's `user`.
+    /// A to-one relationship's id from `relationships`, e.g. for a membership's `user`
+    /// (its shape and type were checked by `parse_resource_document`).
     pub fn to_one_id(&self, name: &str, target_type: &str) -> ApiResult<Patch<String>> {
-        let pointer = format!("/data/relationships/{name}");
-        let Some(rel) = self.relationships.get(name) else {
+        let Some(object) = self.relationships.get(name) else {
             return Ok(Patch::Absent);
         };
-        let Some(data) = rel.get("data") else {
-            return Err(ApiError::invalid_document(
-                pointer,
-                "a relationship needs `data`",
-            ));
-        };
-        match data {
+        match &object["data"] {
             Value::Null => Ok(Patch::Null),
-            Value::Object(identifier) => {
-                let t = identifier.get("type").and_then(Value::as_str);
-                let id = identifier.get("id").and_then(Value::as_str);
-                match (t, id) {
-                    // A linkage id that is not a UUID names nothing; it is kept as sent
-                    // so that the lookup reports it like any other missing target.
-                    (Some(t), Some(id)) if t == target_type => Ok(Patch::Value(
-                        canonical_id(id).unwrap_or_else(|| id.to_owned()),
-                    )),
-                    (Some(_), Some(_)) => Err(ApiError::conflict(
-                        format!("{pointer}/data/type"),
-                        format!("`{name}` takes a `{target_type}`"),
-                    )),
-                    _ => Err(ApiError::invalid_document(
-                        format!("{pointer}/data"),
-                        "a resource identifier needs `type` and `id`",
-                    )),
-                }
-            }
-            _ => Err(ApiError::invalid_document(
-                format!("{pointer}/data"),
-                "must be a resource identifier or null",
-            )),
+            identifier => match (identifier["type"].as_str(), identifier["id"].as_str()) {
+                (Some(t), Some(id)) if t == target_type => Ok(Patch::Value(id.to_owned())),
+                _ => Err(ApiError::invalid_document(
+                    format!("/data/relationships/{name}/data"),
+                    format!("`{name}` takes a `{target_type}` resource identifier or null"),
+                )),
+            },
         }
     }
 }

@@ -150,7 +150,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::write::{Written, change_and_show, change_only};
+use super::write::{
+    Written, change_and_show, change_only, refuse_unsettable, refuse_unsettable_on_create,
+};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
@@ -211,6 +213,8 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    // Its users, memberships and teams come after it, each through its own endpoint.
+    refuse_unsettable_on_create(&input, &[], &[])?;
     let (Some(name), Some(slug)) = parse_account(&input, true)? else {
         return Err(ApiError::internal("fields checked above"));
     };
@@ -296,6 +300,7 @@ pub async fn update(
         move |conn, caller| {
             let current = super::engine::find_live::<AccountResource>(conn, caller, &id)?;
             policy::authorize(policy::account::edit(caller, &current.id), "edit")?;
+            refuse_unsettable(conn, caller, &input, &[], &super::ACCOUNTS, &current)?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
             if let Some(slug) = &slug {
                 check_slug_free(conn, slug, &id)?;

@@ -158,7 +158,9 @@ use serde_json::{Value, json};
 use super::account_membership::insert_membership;
 use super::engine::{Discarded, DynResource};
 use super::read::{into_graph, parse_query, single_response};
-use super::write::{Written, change_and_show, change_only, ensure_changed};
+use super::write::{
+    Written, change_and_show, change_only, ensure_changed, refuse_unsettable_on_create,
+};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::auth::{digest, random_secret};
@@ -206,14 +208,11 @@ pub async fn create(
         "invite users to",
     )?;
     // Who invited and who accepted are facts the server records, not inputs.
-    for name in ["inviter", "user"] {
-        if input.relationships.contains_key(name) {
-            return Err(
-                ApiError::forbidden(format!("`{name}` is set by the server."))
-                    .with_source(ErrorSource::Pointer(format!("/data/relationships/{name}"))),
-            );
-        }
-    }
+    refuse_unsettable_on_create(
+        &input,
+        &["account"],
+        &[("inviter", Some(caller.user_id.as_str())), ("user", None)],
+    )?;
     let mut problems = Problems::default();
     let email = input
         .parse_string(&mut problems, "email", Presence::Required, Email::parse)

@@ -165,7 +165,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::read::single_scope;
-use super::write::{Written, change_and_show, change_only, ensure_changed};
+use super::write::{
+    Written, change_and_show, change_only, ensure_changed, refuse_unsettable,
+    refuse_unsettable_on_create,
+};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::schema::users;
@@ -327,6 +330,7 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    refuse_unsettable_on_create(&input, &["user", "account"], &[])?;
     let user_pointer = "/data/relationships/user";
     let account_pointer = "/data/relationships/account";
     let account_id = super::account::target_account(
@@ -431,6 +435,14 @@ pub async fn update(
             let old = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
             policy::authorize(policy::account_membership::edit(caller, old), "change")?;
             let role = role?;
+            refuse_unsettable(
+                conn,
+                caller,
+                &input,
+                &[],
+                &super::ACCOUNT_MEMBERSHIPS,
+                &current,
+            )?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
             let Some(new) = role.filter(|r| *r != old) else {
                 return Ok(Written::id(id));

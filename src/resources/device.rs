@@ -141,7 +141,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::read::single_scope;
-use super::write::{Written, change_and_show, change_only, ensure_changed};
+use super::write::{
+    Written, change_and_show, change_only, ensure_changed, refuse_unsettable,
+    refuse_unsettable_on_create,
+};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
@@ -251,6 +254,7 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    refuse_unsettable_on_create(&input, &["user"], &[])?;
     let other_owner = match input.to_one_id("user", "user")? {
         Patch::Value(owner) if owner != caller.user_id => Some(owner),
         _ => None,
@@ -354,6 +358,7 @@ pub async fn update(
         move |conn, caller| {
             let current = super::engine::find::<DeviceResource>(conn, &single_scope(caller), &id)?;
             policy::authorize(policy::device::edit(caller, &current.user_id), "edit")?;
+            refuse_unsettable(conn, caller, &input, &[], &super::DEVICES, &current)?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
             if let Some(token) = &changes.token {
                 token_taken(conn, &current.user_id, token, &id)?;

@@ -238,6 +238,8 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    // The user and account a session belongs to are what signing in finds out.
+    super::write::refuse_unsettable_on_create(&input, &[], &[])?;
     let mut problems = Problems::default();
     let mut required = |name: &str| -> Option<String> {
         let non_empty = |v: &str| {

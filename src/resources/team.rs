@@ -163,7 +163,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
+use super::team_membership::{SetChange, Side, change_members, check_visible};
 use super::write::{Written, change_and_show, change_only};
+use super::write::{refuse_unsettable, refuse_unsettable_on_create};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
@@ -235,6 +237,9 @@ fn parse_team(
 }
 
 /// `POST /teams`: account admins.
+/// Where a team's body lists its users.
+const USERS_POINTER: &str = "/data/relationships/users/data";
+
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -242,8 +247,25 @@ pub async fn create(
     caller: Caller,
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
-    policy::authorize(policy::team::create(&caller), "create teams in")?;
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    // SPEC §2's order: the users the body names must be visible (404) before the
+    // permission (403) and the values (422) are judged.
+    let users = input.to_many_ids("users");
+    if let Some(users) = users.clone() {
+        let caller = caller.clone();
+        state
+            .db
+            .run(&ctx.db, move |conn| {
+                check_visible(conn, &caller, Side::Team, &users, USERS_POINTER)
+            })
+            .await?;
+    }
+    policy::authorize(policy::team::create(&caller), "create teams in")?;
+    refuse_unsettable_on_create(
+        &input,
+        &["users"],
+        &[("account", Some(caller.account_id.as_str()))],
+    )?;
     let (Some(name), description) = parse_team(&input, true)? else {
         return Err(ApiError::internal("name checked above"));
     };
@@ -297,6 +319,17 @@ pub async fn create(
                 ("team", &id),
                 changes,
             )?;
+            if let Some(users) = &users {
+                change_members(
+                    conn,
+                    caller,
+                    Side::Team,
+                    &id,
+                    users,
+                    SetChange::Add,
+                    USERS_POINTER,
+                )?;
+            }
             Ok(Written::id(id))
         },
     )
@@ -324,8 +357,24 @@ pub async fn update(
         StatusCode::OK,
         move |conn, caller| {
             let current = super::engine::find_live::<TeamResource>(conn, caller, &id)?;
+            let users = input.to_many_ids("users");
+            if let Some(users) = &users {
+                check_visible(conn, caller, Side::Team, users, USERS_POINTER)?;
+            }
             policy::authorize(policy::team::edit(caller, current.caller_maintains), "edit")?;
+            refuse_unsettable(conn, caller, &input, &["users"], &super::TEAMS, &current)?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
+            if let Some(users) = &users {
+                change_members(
+                    conn,
+                    caller,
+                    Side::Team,
+                    &id,
+                    users,
+                    SetChange::Replace,
+                    USERS_POINTER,
+                )?;
+            }
             if let Some(name) = &name {
                 check_name_free(conn, &current.account_id, name, &id)?;
             }

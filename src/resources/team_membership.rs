@@ -144,7 +144,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::read::single_scope;
-use super::write::{Written, change_and_show, change_only};
+use super::write::{
+    Written, change_and_show, change_only, refuse_unsettable, refuse_unsettable_on_create,
+};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
@@ -342,6 +344,7 @@ pub async fn create(
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    refuse_unsettable_on_create(&input, &["user", "team"], &[])?;
     // Judged after the linkages and the permission (SPEC §2's order).
     let role = parse_role(&input);
     let Patch::Value(user_id) = input.to_one_id("user", "user")? else {
@@ -441,6 +444,14 @@ pub async fn update(
                 "change",
             )?;
             let role = role?;
+            refuse_unsettable(
+                conn,
+                caller,
+                &input,
+                &[],
+                &super::TEAM_MEMBERSHIPS,
+                &current,
+            )?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
             if let Some(new) = role.filter(|r| r.as_str() != current.role) {
                 diesel::update(team_memberships::table.find(&id))
@@ -510,9 +521,9 @@ pub enum SetChange {
     Replace,
 }
 
-/// Which side of team membership the URL's resource is.
+/// Which side of team membership the URL's (or the body's) resource is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
+pub enum Side {
     /// `/users/{id}/relationships/teams`: the owner is a user, members are teams.
     User,
     /// `/teams/{id}/relationships/users`: the owner is a team, members are users.
@@ -568,86 +579,114 @@ pub async fn change_relationship(
                 )?;
             }
         }
-        let pair = |other: &str| -> (String, String) {
-            match side {
-                Side::User => (other.to_owned(), owner_id.clone()),
-                Side::Team => (owner_id.clone(), other.to_owned()),
-            }
-        };
-        let current: BTreeSet<String> = match side {
-            Side::User => {
-                let mut teams_of_user = team_memberships::table
-                    .inner_join(teams::table.on(teams::id.eq(team_memberships::team_id)))
-                    .filter(team_memberships::user_id.eq(&owner_id))
-                    .filter(teams::discarded_at.is_null())
-                    .select(team_memberships::team_id)
-                    .into_boxed();
-                // A platform admin acts on the user's teams in every account; anyone
-                // else only on those of its own account (a guest's other teams stay).
-                if !caller.platform_admin {
-                    teams_of_user = teams_of_user.filter(teams::account_id.eq(&caller.account_id));
-                }
-                teams_of_user.load::<String>(conn)?
-            }
-            Side::Team => team_memberships::table
-                .filter(team_memberships::team_id.eq(&owner_id))
-                .select(team_memberships::user_id)
-                .load::<String>(conn)?,
-        }
-        .into_iter()
-        .collect();
-        let wanted_set: BTreeSet<String> = wanted.iter().cloned().collect();
-        let (to_add, to_remove): (Vec<&String>, Vec<&String>) = match change {
-            SetChange::Add => (wanted_set.iter().collect(), Vec::new()),
-            SetChange::Remove => (Vec::new(), wanted_set.iter().collect()),
-            SetChange::Replace => (
-                wanted_set.difference(&current).collect(),
-                current.difference(&wanted_set).collect(),
-            ),
-        };
-        let position = |other: &String| wanted.iter().position(|w| w == other).unwrap_or(0);
-        // Every linkage of the body must name something the caller can see, before
-        // anything is authorized or changed: removing a team or user the caller cannot
-        // see is a 404 too, so the answer never tells whether it exists.
-        for (index, other) in wanted.iter().enumerate() {
-            let pointer = format!("/data/{index}");
-            match side {
-                Side::User => {
-                    linked_team(conn, caller, other, &pointer)?;
-                }
-                Side::Team => {
-                    super::engine::find_linked::<super::user::UserResource>(
-                        conn, caller, other, &pointer,
-                    )?;
-                }
-            }
-        }
-        for other in to_add {
-            let pointer = format!("/data/{}", position(other));
-            let (team_id, user_id) = pair(other);
-            let account_id =
-                authorize_pair(conn, caller, &team_id, &user_id, (&pointer, &pointer))?;
-            add_member(
-                conn,
-                caller,
-                &account_id,
-                &team_id,
-                &user_id,
-                TeamRole::Member,
-                None,
-            )?;
-        }
-        for other in to_remove {
-            let (team_id, user_id) = pair(other);
-            let pointer = format!("/data/{}", position(other));
-            let (account_id, maintains) = linked_team(conn, caller, &team_id, &pointer)?;
-            policy::authorize(
-                policy::team::manage_members(caller, maintains),
-                "manage the members of",
-            )?;
-            remove_member(conn, caller, &account_id, &team_id, &user_id)?;
-        }
-        Ok(())
+        change_members(conn, caller, side, &owner_id, &wanted, change, "/data")
     })
     .await
+}
+
+/// Every member a body names must be something the caller can see, before anything is
+/// authorized or changed: 404 at `pointer/N` otherwise — removing a team or user the
+/// caller cannot see included, so the answer never tells whether it exists.
+pub fn check_visible(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    side: Side,
+    wanted: &[String],
+    pointer: &str,
+) -> ApiResult<()> {
+    for (index, other) in wanted.iter().enumerate() {
+        let pointer = format!("{pointer}/{index}");
+        match side {
+            Side::User => {
+                linked_team(conn, caller, other, &pointer)?;
+            }
+            Side::Team => {
+                super::engine::find_linked::<super::user::UserResource>(
+                    conn, caller, other, &pointer,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds, removes or replaces the team memberships of one user (`Side::User`, members are
+/// teams) or one team (`Side::Team`, members are users) — the owner already found visible
+/// — authorizing each pair as if it were sent alone. `pointer` is where the member list
+/// is in the request (`/data` for a relationship endpoint,
+/// `/data/relationships/teams/data` in a resource's body). In the caller's transaction.
+pub fn change_members(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    side: Side,
+    owner_id: &str,
+    wanted: &[String],
+    change: SetChange,
+    pointer: &str,
+) -> ApiResult<()> {
+    let owner_id = owner_id.to_owned();
+    let pair = |other: &str| -> (String, String) {
+        match side {
+            Side::User => (other.to_owned(), owner_id.clone()),
+            Side::Team => (owner_id.clone(), other.to_owned()),
+        }
+    };
+    let current: BTreeSet<String> = match side {
+        Side::User => {
+            let mut teams_of_user = team_memberships::table
+                .inner_join(teams::table.on(teams::id.eq(team_memberships::team_id)))
+                .filter(team_memberships::user_id.eq(&owner_id))
+                .filter(teams::discarded_at.is_null())
+                .select(team_memberships::team_id)
+                .into_boxed();
+            // A platform admin acts on the user's teams in every account; anyone
+            // else only on those of its own account (a guest's other teams stay).
+            if !caller.platform_admin {
+                teams_of_user = teams_of_user.filter(teams::account_id.eq(&caller.account_id));
+            }
+            teams_of_user.load::<String>(conn)?
+        }
+        Side::Team => team_memberships::table
+            .filter(team_memberships::team_id.eq(&owner_id))
+            .select(team_memberships::user_id)
+            .load::<String>(conn)?,
+    }
+    .into_iter()
+    .collect();
+    let wanted_set: BTreeSet<String> = wanted.iter().cloned().collect();
+    let (to_add, to_remove): (Vec<&String>, Vec<&String>) = match change {
+        SetChange::Add => (wanted_set.iter().collect(), Vec::new()),
+        SetChange::Remove => (Vec::new(), wanted_set.iter().collect()),
+        SetChange::Replace => (
+            wanted_set.difference(&current).collect(),
+            current.difference(&wanted_set).collect(),
+        ),
+    };
+    let position = |other: &String| wanted.iter().position(|w| w == other).unwrap_or(0);
+    check_visible(conn, caller, side, wanted, pointer)?;
+    for other in to_add {
+        let pointer = format!("{pointer}/{}", position(other));
+        let (team_id, user_id) = pair(other);
+        let account_id = authorize_pair(conn, caller, &team_id, &user_id, (&pointer, &pointer))?;
+        add_member(
+            conn,
+            caller,
+            &account_id,
+            &team_id,
+            &user_id,
+            TeamRole::Member,
+            None,
+        )?;
+    }
+    for other in to_remove {
+        let (team_id, user_id) = pair(other);
+        let pointer = format!("{pointer}/{}", position(other));
+        let (account_id, maintains) = linked_team(conn, caller, &team_id, &pointer)?;
+        policy::authorize(
+            policy::team::manage_members(caller, maintains),
+            "manage the members of",
+        )?;
+        remove_member(conn, caller, &account_id, &team_id, &user_id)?;
+    }
+    Ok(())
 }

@@ -281,7 +281,11 @@ use serde_json::{Map, Value};
 
 use super::engine;
 use super::read::{self, single_scope};
-use super::write::{Written, change_and_show, change_only, ensure_changed};
+use super::team_membership::{SetChange, Side, change_members, check_visible};
+use super::write::{
+    Written, change_and_show, change_only, ensure_changed, refuse_unsettable,
+    refuse_unsettable_on_create,
+};
 use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::auth::{password, random_secret};
@@ -294,6 +298,9 @@ use crate::jsonapi::input::{
     Intent, Patch, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
 use crate::resources::session::end_all_sessions;
+
+/// Where a user's body lists its teams.
+const TEAMS_POINTER: &str = "/data/relationships/teams/data";
 
 /// How long an invitation token stays valid.
 pub const INVITATION_DAYS: i64 = 7;
@@ -510,8 +517,26 @@ pub async fn create(
     caller: Caller,
     body: JsonApiBody,
 ) -> ApiResult<HttpResponse> {
-    policy::authorize(policy::user::create(&caller), "create users in")?;
     let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
+    // SPEC §2's order: the teams the body names must be visible (404) before the
+    // permission (403) and the values (422) are judged — and before any password is
+    // hashed for a caller who may not create users at all.
+    let teams = input.to_many_ids("teams");
+    if let Some(teams) = teams.clone() {
+        let caller = caller.clone();
+        state
+            .db
+            .run(&ctx.db, move |conn| {
+                check_visible(conn, &caller, Side::User, &teams, TEAMS_POINTER)
+            })
+            .await?;
+    }
+    policy::authorize(policy::user::create(&caller), "create users in")?;
+    refuse_unsettable_on_create(
+        &input,
+        &["teams"],
+        &[("account", Some(caller.account_id.as_str()))],
+    )?;
     let changes = parse_changes(&input, true)?;
     let role = match input.meta.get("role") {
         None | Some(Value::Null) => AccountRole::Member,
@@ -632,6 +657,17 @@ pub async fn create(
                 ("user", &id),
                 created,
             )?;
+            if let Some(teams) = &teams {
+                change_members(
+                    conn,
+                    caller,
+                    Side::User,
+                    &id,
+                    teams,
+                    SetChange::Add,
+                    TEAMS_POINTER,
+                )?;
+            }
             if !invite {
                 return Ok(Written::id(id));
             }
@@ -694,9 +730,25 @@ pub async fn update(
         StatusCode::OK,
         move |conn, caller| {
             let current = find_for_change(conn, caller, &id)?;
+            let teams = input.to_many_ids("teams");
+            if let Some(teams) = &teams {
+                check_visible(conn, caller, Side::User, teams, TEAMS_POINTER)?;
+            }
             policy::user::decide(caller, policy::user::Action::Edit, &current.facts(caller))
                 .enforce("edit")?;
+            refuse_unsettable(conn, caller, &input, &["teams"], &super::USERS, &current)?;
             input.check_read_only(&SCHEMA, &shown_attributes(&current))?;
+            if let Some(teams) = &teams {
+                change_members(
+                    conn,
+                    caller,
+                    Side::User,
+                    &id,
+                    teams,
+                    SetChange::Replace,
+                    TEAMS_POINTER,
+                )?;
+            }
             let email = changes
                 .email
                 .clone()

@@ -11,8 +11,12 @@ use super::read::{load_one, parse_query, single_response};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
-use crate::jsonapi::error::ApiResult;
+use std::collections::BTreeSet;
+
+use crate::jsonapi::document::ResourceView;
+use crate::jsonapi::error::{ApiError, ApiResult, ErrorSource};
 use crate::jsonapi::http::Ctx;
+use crate::jsonapi::input::{Linkage, ResourceInput};
 
 /// What a change reports: the resource to show, and the response's top-level meta.
 pub struct Written {
@@ -55,7 +59,7 @@ pub async fn change_and_show(
 /// deleted it first (and answered 204), so this one is a 404.
 pub fn ensure_changed(changed: usize) -> ApiResult<()> {
     if changed == 0 {
-        Err(crate::jsonapi::error::ApiError::not_found())
+        Err(ApiError::not_found())
     } else {
         Ok(())
     }
@@ -75,4 +79,87 @@ pub async fn change_only(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// SPEC §2: relationships in a body are honoured, never silently ignored. Those that a
+/// write sets itself are its `settable` ones; any other → 403 `forbidden` pointing at it,
+/// unless it repeats the value the resource has — clients such as Ember Data send the
+/// whole record back. This is the check of a change to an existing resource (`view`).
+pub fn refuse_unsettable(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: &ResourceInput,
+    settable: &[&str],
+    resource: &'static dyn DynResource,
+    view: &dyn ResourceView,
+) -> ApiResult<()> {
+    for (name, linkage) in input.linkages() {
+        let repeats = match linkage {
+            _ if settable.contains(&name) => true,
+            Linkage::One(id) => view.to_one(name) == id.as_deref(),
+            Linkage::Many(ids) => {
+                current_members(conn, caller, resource, view, name)?
+                    == ids.into_iter().collect::<BTreeSet<String>>()
+            }
+        };
+        if !repeats {
+            return Err(not_settable(name));
+        }
+    }
+    Ok(())
+}
+
+/// The same check on create: a relationship the create does not set may only name what
+/// the server will give the new resource — `will_have`'s to-one values, and no members
+/// for a to-many one.
+pub fn refuse_unsettable_on_create(
+    input: &ResourceInput,
+    settable: &[&str],
+    will_have: &[(&str, Option<&str>)],
+) -> ApiResult<()> {
+    for (name, linkage) in input.linkages() {
+        let repeats = match linkage {
+            _ if settable.contains(&name) => true,
+            Linkage::One(id) => will_have
+                .iter()
+                .any(|(n, value)| *n == name && *value == id.as_deref()),
+            Linkage::Many(ids) => ids.is_empty(),
+        };
+        if !repeats {
+            return Err(not_settable(name));
+        }
+    }
+    Ok(())
+}
+
+fn not_settable(name: &str) -> ApiError {
+    ApiError::forbidden(format!(
+        "`{name}` cannot be set here; it may only repeat its current value."
+    ))
+    .with_source(ErrorSource::Pointer(format!("/data/relationships/{name}")))
+}
+
+/// The ids a to-many relationship of `view` links to, as the caller sees them.
+fn current_members(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    resource: &'static dyn DynResource,
+    view: &dyn ResourceView,
+    name: &str,
+) -> ApiResult<BTreeSet<String>> {
+    let internal = |what: &str| ApiError::internal(what.to_owned());
+    let relationship = resource
+        .schema()
+        .relationship(name)
+        .ok_or_else(|| internal("a declared relationship"))?;
+    let target = super::lookup(relationship.target).ok_or_else(|| internal("a target engine"))?;
+    let link = resource
+        .link(name)
+        .ok_or_else(|| internal("a relationship's link"))?;
+    let scope = super::read::single_scope(caller);
+    Ok(target
+        .load_linked(conn, &scope, link, &[view.id().to_owned()])?
+        .into_iter()
+        .map(|(_, node)| node.object.id().to_owned())
+        .collect())
 }

@@ -3,6 +3,7 @@
 //! `ROSTER_TEST_DATABASE_URL` is set (see `helpers.rs`).
 
 mod auth;
+mod body_relationships;
 mod consent;
 mod hardening_protocol;
 mod helpers;
