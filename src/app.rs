@@ -18,16 +18,7 @@ use crate::clock::Clock;
 use crate::config::{Config, PublicUrl};
 use crate::db::Db;
 use crate::routes;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub tokens: TokenKeys,
-    pub clock: Clock,
-    /// `ROSTER_PUBLIC_URL` + `/api/v1`: what every link and `Location` starts with.
-    pub links_base: String,
-}
+use crate::state::AppState;
 
 /// A bound, not yet running server.
 pub struct Application {

@@ -14,3 +14,4 @@ pub mod jsonapi;
 pub mod policy;
 pub mod resources;
 pub mod routes;
+pub mod state;

@@ -4,7 +4,6 @@
 use actix_web::dev::ResourceDef;
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, web};
 
-use crate::app::AppState;
 use crate::jsonapi::error::{ApiError, ErrorCode};
 use crate::jsonapi::http::Ctx;
 use crate::jsonapi::openapi::{EndpointDoc, Output, Shape};
@@ -14,6 +13,7 @@ use crate::resources::{
     self, account, account_invitation, account_membership, device, onboarding, session, team,
     team_membership, user, user_lifecycle,
 };
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for endpoint in probe_endpoints() {
@@ -26,8 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(api);
 }
 
-/// Every URL under this prefix is a JSON:API endpoint.
-pub const API_PREFIX: &str = "/api/v1";
+pub use crate::resources::API_PREFIX;
 
 /// The operations endpoints outside `/api/v1`.
 fn probe_endpoints() -> Vec<Endpoint> {
@@ -51,7 +50,7 @@ fn api_endpoints() -> Vec<Endpoint> {
         let (collection, single) = match schema.path {
             "users" => (
                 collection.post(user::create),
-                single.patch(user::update).delete(user::delete),
+                single.patch(user::update).delete(user_lifecycle::delete),
             ),
             "accounts" => (
                 collection.post(account::create),

@@ -12,11 +12,11 @@ use actix_web::{FromRequest, HttpRequest, web};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Integer, Nullable, Text};
 
-use crate::app::AppState;
 use crate::db::{BackendKind, SqlBuilder};
 use crate::domain::AccountRole;
 use crate::jsonapi::error::ApiError;
 use crate::jsonapi::http::request_context;
+use crate::state::AppState;
 
 /// The signed-in user making the request, in the account its session is for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -153,7 +153,6 @@ use serde_json::Value;
 use super::write::{
     Written, change_and_show, change_only, refuse_unsettable, refuse_unsettable_on_create,
 };
-use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
 use crate::db::schema::account_memberships;
@@ -163,6 +162,7 @@ use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
     Intent, Patch, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
+use crate::state::AppState;
 
 fn slug_taken() -> ApiError {
     ApiError::taken(attribute_pointer("slug"), "This slug is already taken.")

@@ -156,12 +156,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::account_membership::insert_membership;
+use super::engine::ensure_changed;
 use super::engine::{Discarded, DynResource};
 use super::read::{into_graph, parse_query, single_response};
-use super::write::{
-    Written, change_and_show, change_only, ensure_changed, refuse_unsettable_on_create,
-};
-use crate::app::AppState;
+use super::write::{Written, change_and_show, change_only, refuse_unsettable_on_create};
 use crate::audit::{self, Changes};
 use crate::auth::{digest, random_secret};
 use crate::db::schema::{account_memberships, users};
@@ -172,6 +170,7 @@ use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
     Intent, Presence, Problems, attribute_pointer, parse_resource_document,
 };
+use crate::state::AppState;
 
 /// How long an account invitation can be accepted.
 pub const INVITATION_DAYS: i64 = 7;
@@ -354,7 +353,7 @@ pub async fn delete(
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = super::engine::find::<AccountInvitationResource>(
             conn,
-            &super::read::single_scope(caller),
+            &super::engine::single_scope(caller),
             &id,
         )?;
         policy::account_invitation::decide_delete(caller).enforce("delete")?;

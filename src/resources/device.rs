@@ -140,12 +140,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::read::single_scope;
+use super::engine::ensure_changed;
+use super::engine::single_scope;
 use super::write::{
-    Written, change_and_show, change_only, ensure_changed, refuse_unsettable,
-    refuse_unsettable_on_create,
+    Written, change_and_show, change_only, refuse_unsettable, refuse_unsettable_on_create,
 };
-use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
 use crate::domain::DeviceSubType;
@@ -154,6 +153,7 @@ use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
     Intent, Patch, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
+use crate::state::AppState;
 
 /// The longest push token accepted (APNs and FCM tokens are far shorter).
 const MAX_TOKEN_CHARS: usize = 4096;

@@ -55,6 +55,29 @@ impl<'a> Scope<'a> {
     }
 }
 
+/// The scope of a lookup by id: admins also see soft-deleted rows (to restore them);
+/// platform admins see every account.
+pub fn single_scope(caller: &Caller) -> Scope<'_> {
+    let mut scope = Scope::live(caller);
+    if caller.platform_admin {
+        scope.account_id = None;
+    }
+    if caller.platform_admin || caller.is_account_admin() {
+        scope.discarded = Discarded::All;
+    }
+    scope
+}
+
+/// After the statement that deletes a row: none changed means a concurrent request
+/// deleted it first (and answered 204), so this one is a 404.
+pub fn ensure_changed(changed: usize) -> ApiResult<()> {
+    if changed == 0 {
+        Err(ApiError::not_found())
+    } else {
+        Ok(())
+    }
+}
+
 /// How the value of a sort key is typed, for cursors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKind {
@@ -704,7 +727,7 @@ pub fn find_live<R: Resource>(
     caller: &Caller,
     id: &str,
 ) -> ApiResult<R::Row> {
-    let mut scope = super::read::single_scope(caller);
+    let mut scope = single_scope(caller);
     scope.discarded = Discarded::Exclude;
     find::<R>(conn, &scope, id)
 }
@@ -747,7 +770,7 @@ pub fn soft_delete<R: Resource>(
         .bind(id.to_owned())
         .sql(" AND discarded_at IS NULL");
     let changed = q.execute(conn)?;
-    super::write::ensure_changed(changed)
+    ensure_changed(changed)
 }
 
 /// The SQL that restricts `R`'s rows to those related to `owner_id` through `link`

@@ -19,6 +19,10 @@ pub mod write;
 
 use engine::{DynResource, Engine};
 
+/// Every URL under this prefix is a JSON:API endpoint (the route table mounts them there;
+/// links are written with it).
+pub const API_PREFIX: &str = "/api/v1";
+
 use crate::jsonapi::schema::Registry;
 
 pub static ACCOUNTS: Engine<account::AccountResource> = Engine::new();

@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::session::{created_response, open_session};
-use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::auth::{digest, password};
 use crate::db::schema::{account_memberships, accounts, invitations, users};
@@ -19,6 +18,7 @@ use crate::jsonapi::input::{
     Intent, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
 use crate::jsonapi::schema::{Attribute, ResourceSchema, ValueType};
+use crate::state::AppState;
 
 pub static ACCEPTANCE_SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "invitation_acceptance",

@@ -5,9 +5,8 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::engine::{self, Discarded, DynResource, Link, PageResult, Scope};
+use super::engine::{self, Discarded, DynResource, Link, PageResult, Scope, single_scope};
 use super::{REGISTRY, lookup};
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::SqlBuilder;
 use crate::jsonapi::document::{self, DocumentOptions, Graph, Node, Primary};
@@ -15,6 +14,7 @@ use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::Ctx;
 use crate::jsonapi::media::JSONAPI_MEDIA_TYPE;
 use crate::jsonapi::query::{FilterValue, Page, ParseOptions, Query};
+use crate::state::AppState;
 
 /// The resource type a route serves.
 #[derive(Clone, Copy)]
@@ -26,7 +26,7 @@ pub fn base_url(req: &HttpRequest) -> String {
     match req.app_data::<web::Data<AppState>>() {
         Some(state) => state.links_base.clone(),
         // Every route of `Application` has the state; a relative link is still right.
-        None => crate::routes::API_PREFIX.to_owned(),
+        None => super::API_PREFIX.to_owned(),
     }
 }
 
@@ -34,7 +34,7 @@ pub fn base_url(req: &HttpRequest) -> String {
 /// its path and query and take everything before them from the configuration.
 fn path_below_prefix(req: &HttpRequest) -> &str {
     let path = req.path();
-    path.strip_prefix(crate::routes::API_PREFIX).unwrap_or(path)
+    path.strip_prefix(super::API_PREFIX).unwrap_or(path)
 }
 
 fn type_ref(req: &HttpRequest) -> ApiResult<&'static dyn DynResource> {
@@ -128,19 +128,6 @@ fn related_scope<'a>(
         scope.account_id = None;
     }
     Ok((scope, nothing))
-}
-
-/// The scope of a lookup by id: admins also see soft-deleted rows (to restore them);
-/// platform admins see every account.
-pub fn single_scope(caller: &Caller) -> Scope<'_> {
-    let mut scope = Scope::live(caller);
-    if caller.platform_admin {
-        scope.account_id = None;
-    }
-    if caller.platform_admin || caller.is_account_admin() {
-        scope.discarded = Discarded::All;
-    }
-    scope
 }
 
 /// A JSON:API response with a body.

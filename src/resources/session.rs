@@ -10,7 +10,6 @@ use diesel::prelude::*;
 
 use super::engine::{CursorValue, FilterSql, Link, Resource, Scope, SortKind, SortSpec};
 use super::read::{self, single_response};
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::{Caller, password, throttle, token};
 use crate::db::schema::{account_memberships, accounts, sessions, users};
@@ -21,6 +20,7 @@ use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{Intent, Presence, Problems, parse_resource_document};
 use crate::jsonapi::query::Query;
 use crate::jsonapi::schema::{Attribute, Relationship, ResourceSchema};
+use crate::state::AppState;
 
 pub static SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "session",

@@ -166,7 +166,6 @@ use serde_json::Value;
 use super::team_membership::{SetChange, Side, change_members, check_visible};
 use super::write::{Written, change_and_show, change_only};
 use super::write::{refuse_unsettable, refuse_unsettable_on_create};
-use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
 use crate::domain::{Description, TeamName};
@@ -175,6 +174,7 @@ use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
     Intent, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
+use crate::state::AppState;
 
 fn name_taken() -> ApiError {
     ApiError::taken(

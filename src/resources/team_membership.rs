@@ -143,11 +143,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::read::single_scope;
+use super::engine::single_scope;
 use super::write::{
     Written, change_and_show, change_only, refuse_unsettable, refuse_unsettable_on_create,
 };
-use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
 use crate::db::schema::{account_memberships, teams, users};
@@ -156,6 +155,7 @@ use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
     Intent, Patch, ResourceInput, attribute_pointer, parse_identifiers, parse_resource_document,
 };
+use crate::state::AppState;
 
 /// A live team of the caller's account (any account for platform admins), with whether
 /// the caller maintains it; `None` when the caller cannot see it.

@@ -280,13 +280,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value};
 
 use super::engine;
-use super::read::{self, single_scope};
+use super::engine::single_scope;
+use super::read::{self};
 use super::team_membership::{SetChange, Side, change_members, check_visible};
-use super::write::{
-    Written, change_and_show, change_only, ensure_changed, refuse_unsettable,
-    refuse_unsettable_on_create,
-};
-use crate::app::AppState;
+use super::write::{Written, change_and_show, refuse_unsettable, refuse_unsettable_on_create};
 use crate::audit::{self, Changes};
 use crate::auth::{password, random_secret};
 use crate::db::DbConnection;
@@ -297,7 +294,7 @@ use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
     Intent, Patch, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
-use crate::resources::session::end_all_sessions;
+use crate::state::AppState;
 
 /// Where a user's body lists its teams.
 const TEAMS_POINTER: &str = "/data/relationships/teams/data";
@@ -833,51 +830,6 @@ pub async fn update(
             Ok(Written::id(id))
         },
     )
-    .await
-}
-
-/// `DELETE /users/{id}`: a soft delete that ends the user's sessions.
-pub async fn delete(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    change_only(&state, &ctx, caller, move |conn, caller| {
-        let current = find_for_change(conn, caller, &id)?;
-        policy::user::decide(caller, policy::user::Action::Delete, &current.facts(caller))
-            .enforce("delete")?;
-        super::user_lifecycle::ensure_no_sole_ownership(conn, &id, &current.account_id)?;
-        let changed = diesel::update(users::table.find(&id).filter(users::discarded_at.is_null()))
-            .set((
-                users::status.eq(UserStatus::Deleted.as_str()),
-                users::previous_status.eq(super::user_lifecycle::StatusStack::of(&current)
-                    .push(current.status())
-                    .stored()),
-                users::discarded_at.eq(caller.now),
-                users::updated_at.eq(caller.now),
-            ))
-            .execute(conn)?;
-        ensure_changed(changed)?;
-        end_all_sessions(conn, &id, caller.now)?;
-        // Its other accounts lose it now; its home account keeps it, to restore it.
-        super::account_membership::end_guest_memberships(conn, caller, &id, &current.account_id)?;
-        let mut changes = Changes::default();
-        changes.set(
-            "status",
-            current.status.as_str(),
-            UserStatus::Deleted.as_str(),
-        );
-        audit::record_by(
-            conn,
-            caller,
-            &current.account_id,
-            "user.deleted",
-            ("user", &id),
-            changes,
-        )
-    })
     .await
 }
 

@@ -11,11 +11,10 @@ use serde_json::Value;
 
 use super::account_membership::ensure_other_owner;
 use super::engine;
-use super::read::single_scope;
+use super::engine::{ensure_changed, single_scope};
 use super::session::end_all_sessions;
 use super::user::{UserResource, UserRow, issue_invitation, revoke_invitations};
 use super::write::{Written, change_and_show, change_only};
-use crate::app::AppState;
 use crate::audit::{self, Changes};
 use crate::auth::{Caller, password};
 use crate::db::DbConnection;
@@ -26,6 +25,7 @@ use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{Patch, Problems, ResourceInput, attribute_pointer};
 use crate::jsonapi::schema::{Attribute, ResourceSchema};
 use crate::policy::user::{Action, decide};
+use crate::state::AppState;
 
 /// The statuses to go back to, most recent first: `unblock` and `restore` each return
 /// to the status before theirs, even when nested (invited → blocked → deleted →
@@ -393,6 +393,50 @@ pub async fn change_password(
             "user.password_changed",
             ("user", &user.id),
             Changes::default(),
+        )
+    })
+    .await
+}
+
+/// `DELETE /users/{id}`: a soft delete that ends the user's sessions and its guest
+/// memberships; its home account keeps it, to restore it.
+pub async fn delete(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    change_only(&state, &ctx, caller, move |conn, caller| {
+        let current = engine::find::<UserResource>(conn, &single_scope(caller), &id)?;
+        decide(caller, Action::Delete, &current.facts(caller)).enforce("delete")?;
+        ensure_no_sole_ownership(conn, &id, &current.account_id)?;
+        let changed = diesel::update(users::table.find(&id).filter(users::discarded_at.is_null()))
+            .set((
+                users::status.eq(UserStatus::Deleted.as_str()),
+                users::previous_status
+                    .eq(StatusStack::of(&current).push(current.status()).stored()),
+                users::discarded_at.eq(caller.now),
+                users::updated_at.eq(caller.now),
+            ))
+            .execute(conn)?;
+        ensure_changed(changed)?;
+        end_all_sessions(conn, &id, caller.now)?;
+        // Its other accounts lose it now; its home account keeps it, to restore it.
+        super::account_membership::end_guest_memberships(conn, caller, &id, &current.account_id)?;
+        let mut changes = Changes::default();
+        changes.set(
+            "status",
+            current.status.as_str(),
+            UserStatus::Deleted.as_str(),
+        );
+        audit::record_by(
+            conn,
+            caller,
+            &current.account_id,
+            "user.deleted",
+            ("user", &id),
+            changes,
         )
     })
     .await

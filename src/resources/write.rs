@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use super::engine::DynResource;
 use super::read::{load_one, parse_query, single_response};
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::{DbConnection, write_transaction};
+use crate::state::AppState;
 use std::collections::BTreeSet;
 
 use crate::jsonapi::document::ResourceView;
@@ -53,16 +53,6 @@ pub async fn change_and_show(
         })
         .await?;
     Ok(single_response(req, &query, &graph, 0, status, meta))
-}
-
-/// After the statement that deletes a row: none changed means a concurrent request
-/// deleted it first (and answered 204), so this one is a 404.
-pub fn ensure_changed(changed: usize) -> ApiResult<()> {
-    if changed == 0 {
-        Err(ApiError::not_found())
-    } else {
-        Ok(())
-    }
 }
 
 /// Runs `change` in one transaction, then answers 204.
@@ -156,7 +146,7 @@ fn current_members(
     let link = resource
         .link(name)
         .ok_or_else(|| internal("a relationship's link"))?;
-    let scope = super::read::single_scope(caller);
+    let scope = super::engine::single_scope(caller);
     Ok(target
         .load_linked(conn, &scope, link, &[view.id().to_owned()])?
         .into_iter()
