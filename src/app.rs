@@ -6,11 +6,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_cors::Cors;
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
+use actix_web::middleware::{Condition, Next, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::auth::token::TokenKeys;
@@ -63,7 +63,12 @@ impl Application {
                 .default_service(web::to(routes::not_found))
                 .wrap(from_fn(crate::jsonapi::http::jsonapi_middleware))
                 .wrap(cors)
-                .wrap(from_fn(preflight_methods))
+                // Only preflights for a listed origin need it; without origins CORS
+                // refuses them all, and nothing else should pay for the layer.
+                .wrap(Condition::new(
+                    !state.config.cors_origins.is_empty(),
+                    from_fn(preflight_methods),
+                ))
         })
         .workers(workers)
         .listen(listener)
@@ -108,13 +113,15 @@ fn cors(origins: &[String]) -> Cors {
 /// CORS preflights allow only the methods the path serves (SPEC §2). actix-cors has one
 /// method list for every path, so this refuses, before it, a preflight for a method the
 /// route table does not have at that path, and puts the path's own list in the answer.
-async fn preflight_methods(
+/// Not a boxed body: every response passes through here, and a box per response showed
+/// in the single-resource benchmark.
+async fn preflight_methods<B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let requested = match req.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD) {
         Some(method) if req.method() == Method::OPTIONS => method.as_bytes().to_vec(),
-        _ => return Ok(next.call(req).await?.map_into_boxed_body()),
+        _ => return Ok(next.call(req).await?.map_into_left_body()),
     };
     let served = routes::methods_at(req.match_info().as_str());
     if !served.iter().any(|m| m.as_bytes() == requested.as_slice()) {
@@ -125,9 +132,9 @@ async fn preflight_methods(
             header::VARY,
             HeaderValue::from_static("Access-Control-Request-Method"),
         );
-        return Ok(refusal);
+        return Ok(refusal.map_into_right_body());
     }
-    let mut response = next.call(req).await?.map_into_boxed_body();
+    let mut response = next.call(req).await?.map_into_left_body();
     // Only a preflight actix-cors accepted (the origin is listed) carries the header.
     if response
         .headers()
