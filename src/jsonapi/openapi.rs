@@ -282,31 +282,69 @@ fn query(name: &str, schema: Value, description: &str) -> Value {
 }
 
 /// `include`: comma-separated paths of up to three relationship names, the first one
-/// of `schema` (of any type when the type is not known, as on related endpoints).
+/// of `schema` (of any type when the type is not known, as on related endpoints). A
+/// polymorphic relationship ends a path, as the query parser requires.
 fn single_parameters(schema: Option<&ResourceSchema>, registry: &Registry) -> Vec<Value> {
-    let includable = |s: &ResourceSchema| -> Vec<&'static str> {
+    let names = |s: &ResourceSchema, polymorphic: bool| -> Vec<&'static str> {
         s.relationships
             .iter()
-            .filter(|r| !r.is_polymorphic())
+            .filter(|r| r.is_polymorphic() == polymorphic)
             .map(|r| r.name)
             .collect()
     };
-    let mut any: Vec<&str> = registry
-        .schemas
-        .iter()
-        .flat_map(|s| includable(s))
-        .collect();
-    any.sort_unstable();
-    any.dedup();
-    let first = schema.map_or_else(|| any.clone(), includable);
-    if first.is_empty() {
+    let distinct = |mut names: Vec<&'static str>| {
+        names.sort_unstable();
+        names.dedup();
+        names
+    };
+    let any = distinct(
+        registry
+            .schemas
+            .iter()
+            .flat_map(|s| names(s, false))
+            .collect(),
+    );
+    // Polymorphic relationships that a path can end in after its first step: those of
+    // the types some relationship leads to.
+    let reached = |s: &ResourceSchema| {
+        registry
+            .schemas
+            .iter()
+            .any(|o| o.relationships.iter().any(|r| r.target == s.type_name))
+    };
+    let any_end = distinct(
+        registry
+            .schemas
+            .iter()
+            .filter(|s| reached(s))
+            .flat_map(|s| names(s, true))
+            .collect(),
+    );
+    let (first, first_end) = match schema {
+        Some(s) => (names(s, false), names(s, true)),
+        None => (any.clone(), any_end.clone()),
+    };
+    let mut shapes = Vec::new();
+    if !first.is_empty() {
+        let (first, any) = (first.join("|"), any.join("|"));
+        shapes.push(format!("(?:{first})(?:\\.(?:{any})){{0,2}}"));
+        if !any_end.is_empty() {
+            let end = any_end.join("|");
+            shapes.push(format!("(?:{first})(?:\\.(?:{any}))?\\.(?:{end})"));
+        }
+    }
+    if !first_end.is_empty() {
+        shapes.push(format!("(?:{})", first_end.join("|")));
+    }
+    if shapes.is_empty() {
         return Vec::new();
     }
-    let path = format!("(?:{})(?:\\.(?:{})){{0,2}}", first.join("|"), any.join("|"));
+    let path = format!("(?:{})", shapes.join("|"));
     vec![query(
         "include",
         json!({"type": "string", "pattern": format!("^{path}(?:,{path})*$")}),
-        "Comma-separated relationship paths, up to three levels (`teams.users`).",
+        "Comma-separated relationship paths, up to three levels (`teams.users`); a \
+         relationship that may point at several types ends its path.",
     )]
 }
 

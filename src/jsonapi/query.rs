@@ -479,12 +479,19 @@ fn parse_include(
                     ),
                 ));
             };
-            if rel.is_polymorphic() {
+            // A polymorphic relationship is included (the engine loads each target
+            // type on its own), but a path does not go on below it: which relationships
+            // exist there depends on each target's type, so `target.account` would mean
+            // something for some rows and nothing for others. JSON:API lets a server
+            // refuse an include path it does not support with a 400.
+            if rel.is_polymorphic() && i + 1 < segments.len() {
                 return Err(ApiError::invalid_parameter(
                     param,
                     format!(
-                        "`{}.{segment}` points at resources of several types and cannot be included",
-                        current.type_name
+                        "include path `{path}` goes on below `{}.{segment}`, which points at \
+                         resources of several types; include `{}` alone",
+                        current.type_name,
+                        segments[..=i].join(".")
                     ),
                 ));
             }
@@ -1121,6 +1128,43 @@ mod tests {
             .expect_err("unregistered target");
         assert_eq!(e.status, 500);
         assert_eq!(e.code(), "internal");
+    }
+
+    #[test]
+    fn a_polymorphic_relationship_is_included_but_ends_its_path() {
+        static EVENT: ResourceSchema = ResourceSchema {
+            type_name: "event",
+            path: "events",
+            attributes: &[Attribute::read_only("action")],
+            relationships: &[
+                Relationship::to_one("actor", "user"),
+                Relationship::polymorphic("target"),
+            ],
+            filters: &[],
+            sorts: &[],
+            actions: &[],
+        };
+        const WITH_EVENTS: Registry = Registry {
+            schemas: &[&USER, &TEAM, &ACCOUNT, &TEAM_MEMBERSHIP, &EVENT],
+        };
+        let parse = |raw: &str| Query::parse(raw, &EVENT, &WITH_EVENTS, SINGLE);
+        let q = parse("include=target,actor.teams,target").expect("target");
+        assert_eq!(q.include.paths(), vec!["actor", "actor.teams", "target"]);
+        assert!(q.include.child("target").is_some_and(IncludeTree::is_empty));
+
+        for (raw, path) in [
+            ("include=target.account", "target.account"),
+            ("include=actor,target.users.teams", "target.users.teams"),
+        ] {
+            let e = parse(raw).expect_err(raw);
+            let detail = rejected(&e, "include");
+            assert!(detail.contains(&format!("`{path}`")), "{detail}");
+            assert!(detail.contains("`event.target`"), "{detail}");
+            assert!(detail.contains("several types"), "{detail}");
+        }
+        // The depth rule still comes first for a very long path.
+        let detail = rejected(&parse("include=target.a.b.c").expect_err("deep"), "include");
+        assert!(detail.contains("at most 3"), "{detail}");
     }
 
     // ---- fields ----

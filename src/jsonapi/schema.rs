@@ -136,7 +136,11 @@ impl Relationship {
         }
     }
     /// A to-one relationship whose target may be of any type (an audit event's
-    /// `target`): linkage only, never included.
+    /// `target`): the row says the type ([`ResourceView::to_one_type`]). It may be
+    /// included — each target with its own type's rules — but an include path ends
+    /// there, since what lies below depends on each target's type.
+    ///
+    /// [`ResourceView::to_one_type`]: super::document::ResourceView::to_one_type
     pub const fn polymorphic(name: &'static str) -> Self {
         Relationship {
             name,

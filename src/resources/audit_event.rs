@@ -105,7 +105,17 @@ impl Resource for AuditEventResource {
         ("occurred_at", FilterSql::Column("audit_events.occurred_at")),
         ("account", FilterSql::Special),
     ];
-    const LINKS: &'static [(&'static str, Link)] = &[("actor", Link::ToOne { column: "actor_id" })];
+    /// `target` is a to-one link of whichever type the row's `target_type` names: the
+    /// engine groups the targets by type and loads each group with that type's engine.
+    const LINKS: &'static [(&'static str, Link)] = &[
+        ("actor", Link::ToOne { column: "actor_id" }),
+        (
+            "target",
+            Link::ToOne {
+                column: "target_id",
+            },
+        ),
+    ];
 
     fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
         if let Some(account_id) = &scope.account_id {

@@ -3,11 +3,13 @@
 //! and include batches, and assembles the response [`Graph`].
 //!
 //! Includes are loaded one query per include path segment, whatever the page size: each
-//! segment is one `… WHERE owner IN (all owners of that segment)` query. Every query on a
+//! segment is one `… WHERE owner IN (all owners of that segment)` query — or, for a
+//! relationship that may point at any type (an audit event's `target`), one such query
+//! per target type present, each by that type's engine. Every query on a
 //! type — primary, related or included — goes through that type's `scope`, so what a
 //! caller may not see never appears anywhere.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 
 use base64::Engine as _;
@@ -24,7 +26,7 @@ use crate::db::{DbConnection, MultiBackend, SqlBuilder};
 use crate::jsonapi::document::{Graph, Node, ResourceView, format_time};
 use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode};
 use crate::jsonapi::query::{FilterClause, FilterOp, FilterValue, IncludeTree, Page, Query};
-use crate::jsonapi::schema::ResourceSchema;
+use crate::jsonapi::schema::{Relationship, ResourceSchema};
 
 /// Which soft-deleted rows a query sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1027,12 +1029,34 @@ pub fn include(
                 format!("unknown relationship `{name}`"),
             )
         })?;
-        let target = lookup(relationship.target).ok_or_else(|| {
-            ApiError::internal(format!("no engine for `{}`", relationship.target))
-        })?;
         let link = owner
             .link(name)
             .ok_or_else(|| ApiError::internal(format!("relationship `{name}` has no link")))?;
+        if relationship.is_polymorphic() {
+            // The link says where the target's id is; the type comes from each row.
+            if !matches!(link, Link::ToOne { .. }) {
+                return Err(ApiError::internal(format!(
+                    "polymorphic relationship `{name}` needs a to-one link"
+                )));
+            }
+            for (target, ids) in
+                polymorphic_targets(graph, parents, relationship, lookup, scope.caller)
+            {
+                let loaded = target.load_linked(conn, scope, link, &ids)?;
+                let children: Vec<usize> = loaded
+                    .into_iter()
+                    .map(|(_, node)| graph.insert(node))
+                    .collect();
+                // Empty today: the query parser ends every include path at a polymorphic
+                // relationship. Were deeper paths allowed, each group would follow them
+                // as its own type.
+                include(conn, scope, lookup, graph, &children, subtree)?;
+            }
+            continue;
+        }
+        let target = lookup(relationship.target).ok_or_else(|| {
+            ApiError::internal(format!("no engine for `{}`", relationship.target))
+        })?;
 
         let owner_ids: Vec<String> = match link {
             Link::ToOne { .. } => {
@@ -1081,4 +1105,51 @@ pub fn include(
         include(conn, scope, lookup, graph, &children, subtree)?;
     }
     Ok(())
+}
+
+/// The targets of a to-one relationship that may point at any type (an audit event's
+/// `target`), grouped by the type each row names, with that type's engine: each group is
+/// then loaded like a to-one link — one query per type present on the page, through that
+/// type's own scope, so a target the caller may not see is left out (its linkage stays
+/// in the parent) exactly as it would be on any other path.
+fn polymorphic_targets(
+    graph: &Graph,
+    parents: &[usize],
+    relationship: &Relationship,
+    lookup: Lookup,
+    caller: &Caller,
+) -> Vec<(&'static dyn DynResource, Vec<String>)> {
+    // A `BTreeMap` so that the queries, and the order of `included`, do not depend on
+    // the order of the page.
+    let mut by_type: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for &p in parents {
+        let object = &graph.nodes[p].object;
+        if let Some(id) = object.to_one(relationship.name) {
+            by_type
+                .entry(object.to_one_type(relationship))
+                .or_default()
+                .push(id.to_owned());
+        }
+    }
+    let mut groups = Vec::with_capacity(by_type.len());
+    for (type_name, mut ids) in by_type {
+        // The type comes from a row, not from a declaration: a type this server does not
+        // serve cannot be shown to anyone, so its targets are left out like those the
+        // caller may not see, rather than failing the whole response.
+        let Some(target) = lookup(type_name) else {
+            log::warn!(
+                "relationship `{}` names type `{type_name}`, which has no engine",
+                relationship.name
+            );
+            continue;
+        };
+        // A type the caller may not read at all is not read for an include either.
+        if target.authorize_read(caller).is_err() {
+            continue;
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        groups.push((target, ids));
+    }
+    groups
 }

@@ -687,6 +687,20 @@ impl TestApp {
     }
 }
 
+/// Audit events of `action` on `target`, newest last, as `token` lists them.
+pub async fn audit_events(app: &TestApp, token: &str, action: &str, target: &str) -> Vec<Value> {
+    let resp = app
+        .get(
+            &format!(
+                "/audit_events?filter[action]={action}&filter[target]={target}&sort=occurred_at"
+            ),
+            token,
+        )
+        .await;
+    resp.assert_status(200);
+    resp.body["data"].as_array().expect("data").clone()
+}
+
 /// Replaces what differs between runs and backends, so that whole documents can be
 /// snapshotted: the server's port, UUIDs (numbered by first appearance, so linkage stays
 /// visible), timestamps in the contract's format (anything else is left to show), and

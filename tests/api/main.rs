@@ -2,6 +2,7 @@
 //! over HTTP, with a fresh database per test — SQLite by default, PostgreSQL when
 //! `ROSTER_TEST_DATABASE_URL` is set (see `helpers.rs`).
 
+mod audit_include;
 mod auth;
 mod body_relationships;
 mod consent;

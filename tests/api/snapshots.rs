@@ -185,3 +185,41 @@ async fn snapshots_of_an_account_invitation_and_its_acceptance() {
     accepted.assert_status(201);
     assert_document!("account_invitation_accepted", app, accepted);
 }
+
+#[tokio::test]
+async fn snapshot_of_audit_events_with_their_targets() {
+    let app = spawn_app().await;
+    // `account.created` and the owner's `session.created`, then a user and two teams,
+    // one of them deleted: its events stay linked to it, it is not included.
+    let owner = app.owner().await;
+    app.create_user(
+        &owner.token,
+        json!({"name": "Ada Lovelace", "email": "ada@acme.test"}),
+        Value::Null,
+    )
+    .await;
+    for name in ["Platform", "Gone"] {
+        let team = app
+            .post(
+                "/teams",
+                Some(&owner.token),
+                &json!({"data": {"type": "team", "attributes": {"name": name}}}),
+            )
+            .await;
+        team.assert_status(201);
+        if name == "Gone" {
+            let id = team.body["data"]["id"].as_str().expect("id");
+            app.delete(&format!("/teams/{id}"), &owner.token)
+                .await
+                .assert_status(204);
+        }
+    }
+    let resp = app
+        .get(
+            "/audit_events?include=target&sort=occurred_at",
+            &owner.token,
+        )
+        .await;
+    resp.assert_status(200);
+    assert_document!("audit_events_with_targets", app, resp);
+}

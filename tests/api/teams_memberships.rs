@@ -83,20 +83,6 @@ async fn linkage(app: &TestApp, path: &str, token: &str) -> BTreeSet<String> {
     unique
 }
 
-/// Audit events of `action` on `target`, newest last (the owner reads them).
-async fn audit_events(app: &TestApp, token: &str, action: &str, target: &str) -> Vec<Value> {
-    let resp = app
-        .get(
-            &format!(
-                "/audit_events?filter[action]={action}&filter[target]={target}&sort=occurred_at"
-            ),
-            token,
-        )
-        .await;
-    resp.assert_status(200);
-    resp.body["data"].as_array().expect("data").clone()
-}
-
 /// Exactly one audit event of `action` on `target` by `actor`; returns its `changes`.
 #[track_caller]
 fn the_event(events: &[Value], actor: &str) -> Value {
