@@ -352,7 +352,9 @@ async fn healthz() -> HttpResponse {
 async fn readyz(state: web::Data<AppState>, ctx: Ctx) -> Result<HttpResponse, ApiError> {
     let ready = state
         .db
-        .run(&ctx.db, |conn| Ok(crate::db::ping(conn)))
+        .run(&ctx.db, |conn| -> crate::jsonapi::error::ApiResult<_> {
+            Ok(crate::db::ping(conn))
+        })
         .await
         .unwrap_or(false);
     if ready {

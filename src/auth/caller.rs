@@ -100,9 +100,11 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
     let ctx = request_context(&req);
     let found = state
         .db
-        .run(&ctx.db, move |conn| {
-            let mut q = SqlBuilder::new(conn.backend());
-            q.sql(match conn.backend() {
+        .run(
+            &ctx.db,
+            move |conn| -> crate::jsonapi::error::ApiResult<_> {
+                let mut q = SqlBuilder::new(conn.backend());
+                q.sql(match conn.backend() {
                 BackendKind::Sqlite => SESSION_CHECK_SQLITE,
                 BackendKind::Postgres => SESSION_CHECK_POSTGRES,
             })
@@ -115,9 +117,10 @@ async fn authenticate(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
             .sql(" AND s.revoked_at IS NULL AND s.expires_at > ")
             .bind(now)
             .sql(" AND u.status = 'active' AND u.discarded_at IS NULL AND a.discarded_at IS NULL");
-            let mut rows: Vec<SessionCheck> = q.load(conn)?;
-            Ok(rows.pop().map(|row| (claims, row)))
-        })
+                let mut rows: Vec<SessionCheck> = q.load(conn)?;
+                Ok(rows.pop().map(|row| (claims, row)))
+            },
+        )
         .await?;
     let (claims, row) = found.ok_or_else(rejected)?;
     let (role, platform_admin, account_has_guests) = (row.role, row.platform_admin, row.guests > 0);

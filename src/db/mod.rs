@@ -19,7 +19,17 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::jsonapi::error::ApiError;
+/// What can go wrong in this module: the database or the pool. The HTTP edge maps it to
+/// a JSON:API error (`jsonapi::error`), so this module knows nothing of the protocol.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("no database connection: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("database work did not finish: {0}")]
+    Blocking(String),
+}
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -267,22 +277,19 @@ impl Db {
         Ok((Db { pool, backend }, applied))
     }
 
-    pub fn get(&self) -> Result<PooledConnection, ApiError> {
-        self.pool.get().map_err(ApiError::internal)
+    pub fn get(&self) -> Result<PooledConnection, DbError> {
+        Ok(self.pool.get()?)
     }
 
     /// Runs `work` with a connection and reports the statements it ran and the time it
     /// took. SQLite work is in-process and takes microseconds, so it runs right on the
     /// HTTP worker (a thread hop would cost more than the query); PostgreSQL work waits
     /// on the network, so it goes to the blocking pool and the worker keeps serving.
-    pub async fn run<T, F>(
-        &self,
-        usage: &std::cell::RefCell<DbUsage>,
-        work: F,
-    ) -> Result<T, ApiError>
+    pub async fn run<T, E, F>(&self, usage: &std::cell::RefCell<DbUsage>, work: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let (result, used) = match self.backend {
             BackendKind::Sqlite => self.run_here(work),
@@ -290,7 +297,7 @@ impl Db {
                 let db = self.clone();
                 actix_web::web::block(move || db.run_here(work))
                     .await
-                    .map_err(ApiError::internal)?
+                    .map_err(|e| E::from(DbError::Blocking(e.to_string())))?
             }
         };
         usage.borrow_mut().add(used);
@@ -298,15 +305,15 @@ impl Db {
     }
 
     /// Runs `work` on this thread; for CLI commands and the blocking pool.
-    pub fn run_here<T>(
+    pub fn run_here<T, E: From<DbError>>(
         &self,
-        work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
-    ) -> (Result<T, ApiError>, DbUsage) {
+        work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> (Result<T, E>, DbUsage) {
         let start = Instant::now();
         let before = statements_so_far();
         let result = match self.get() {
             Ok(mut conn) => work(&mut conn),
-            Err(e) => Err(e),
+            Err(e) => Err(E::from(e)),
         };
         let used = DbUsage {
             statements: statements_so_far() - before,
@@ -320,15 +327,14 @@ impl Db {
 /// `BEGIN IMMEDIATE`: a read-then-write transaction that started as a reader fails with
 /// "database is locked" when another writer commits first, whatever the busy timeout;
 /// taking the write lock up front makes concurrent writers queue instead.
-pub fn write_transaction<T>(
+pub fn write_transaction<T, E: From<diesel::result::Error>>(
     conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     type Manager = <DbConnection as Connection>::TransactionManager;
     let outermost = Manager::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .map_err(ApiError::internal)?
+        .transaction_depth()?
         .is_none();
     let DbConnection::Sqlite(sqlite) = conn else {
         return conn.transaction(work);
@@ -339,11 +345,10 @@ pub fn write_transaction<T>(
     // The derived multi-connection manager delegates its bookkeeping to the inner
     // connection's, so beginning on the inner connection and finishing through the outer
     // manager keeps diesel's view of the transaction depth right.
-    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
-        .map_err(ApiError::internal)?;
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     match work(conn) {
         Ok(value) => {
-            Manager::commit_transaction(conn).map_err(ApiError::internal)?;
+            Manager::commit_transaction(conn)?;
             Ok(value)
         }
         Err(e) => {
@@ -358,15 +363,6 @@ pub fn write_transaction<T>(
 /// Is the database answering? For `/readyz`.
 pub fn ping(conn: &mut DbConnection) -> bool {
     conn.batch_execute("SELECT 1").is_ok()
-}
-
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> Self {
-        match e {
-            diesel::result::Error::NotFound => ApiError::not_found(),
-            other => ApiError::internal(other),
-        }
-    }
 }
 
 /// For a unique violation from either backend, what was violated: PostgreSQL names the
@@ -387,25 +383,14 @@ pub fn unique_violation(e: &diesel::result::Error) -> Option<String> {
     }
 }
 
-/// Maps a unique violation (a concurrent write that slipped past the checks) to 409:
-/// `taken` at the pointer of the first `(fragment, pointer, detail)` the violated index
-/// or columns mention, else `conflict` on the id. Other errors pass through.
-pub fn map_unique(e: diesel::result::Error, rules: &[(&str, &str, &str)]) -> ApiError {
-    let Some(violated) = unique_violation(&e) else {
-        return ApiError::from(e);
-    };
-    for (fragment, pointer, detail) in rules {
-        if violated.contains(fragment) {
-            return ApiError::taken(*pointer, *detail);
-        }
-    }
-    ApiError::conflict("/data/id", "A resource with this id already exists.")
-}
-
 /// Serializes writers that must see each other's effect (e.g. "is this the last
 /// owner?"): locks the row `table.id = id` until the transaction ends. On SQLite every
 /// write transaction already holds the database's write lock (`BEGIN IMMEDIATE`).
-pub fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> Result<(), ApiError> {
+pub fn lock_row(
+    conn: &mut DbConnection,
+    table: &'static str,
+    id: &str,
+) -> Result<(), diesel::result::Error> {
     if let DbConnection::Postgresql(_) = conn {
         let mut q = SqlBuilder::new(BackendKind::Postgres);
         q.sql(&format!("SELECT 1 FROM {table} WHERE id = "))

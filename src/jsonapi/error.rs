@@ -305,3 +305,39 @@ impl std::fmt::Display for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+// ---------------------------------------------------------------------------------
+// Database errors at the HTTP edge
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        match e {
+            crate::db::DbError::Query(e) => ApiError::from(e),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => ApiError::not_found(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Maps a unique violation (a concurrent write that slipped past the checks) to 409:
+/// `taken` at the pointer of the first `(fragment, pointer, detail)` the violated index
+/// or columns mention, else `conflict` on the id. Other errors pass through.
+pub fn map_unique(e: diesel::result::Error, rules: &[(&str, &str, &str)]) -> ApiError {
+    let Some(violated) = crate::db::unique_violation(&e) else {
+        return ApiError::from(e);
+    };
+    for (fragment, pointer, detail) in rules {
+        if violated.contains(fragment) {
+            return ApiError::taken(*pointer, *detail);
+        }
+    }
+    ApiError::conflict("/data/id", "A resource with this id already exists.")
+}

@@ -179,7 +179,7 @@ fn check_slug_free(conn: &mut DbConnection, slug: &Slug, except_id: &str) -> Api
 }
 
 fn map_unique(e: diesel::result::Error) -> ApiError {
-    crate::db::map_unique(
+    crate::jsonapi::error::map_unique(
         e,
         &[(
             "slug",

@@ -396,7 +396,7 @@ pub async fn accept(
     let query = parse_query(&req, &ctx, &super::ACCOUNT_MEMBERSHIPS, false)?;
     let (graph, query) = state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             let (membership_id, account_id) =
                 write_transaction(conn, |conn| join_by_invitation(conn, &caller, &token_hash))?;
             // Shown as the account it joined sees it: the caller is now one of its users.

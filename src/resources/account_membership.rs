@@ -296,7 +296,7 @@ pub fn insert_membership(
         .execute(conn)
         .map_err(|e| {
             // Two requests adding the same user at once: the second loses here.
-            crate::db::map_unique(
+            crate::jsonapi::error::map_unique(
                 e,
                 &[(
                     "user",

@@ -213,7 +213,7 @@ fn parse_device(input: &ResourceInput, creating: bool) -> ApiResult<DeviceChange
 
 /// A concurrent registration of the same token that slipped past `token_taken`.
 fn token_unique(e: diesel::result::Error) -> ApiError {
-    crate::db::map_unique(
+    crate::jsonapi::error::map_unique(
         e,
         &[(
             "token",

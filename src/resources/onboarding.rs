@@ -98,7 +98,7 @@ pub async fn accept_invitation(
     let app = state.clone();
     let view = state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             write_transaction(conn, |conn| {
                 let (invitation_id, user_id, account_id): (String, String, String) =
                     invitations::table
@@ -190,7 +190,7 @@ pub async fn register(
     let app = state.clone();
     let view = state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             write_transaction(conn, |conn| {
                 let taken: i64 = accounts::table
                     .filter(accounts::slug.eq(slug.as_str()))
@@ -212,7 +212,7 @@ pub async fn register(
                     ))
                     .execute(conn)
                     .map_err(|e| {
-                        crate::db::map_unique(
+                        crate::jsonapi::error::map_unique(
                             e,
                             &[("slug", "/data/attributes/slug", "This slug is already taken.")],
                         )

@@ -278,7 +278,7 @@ pub async fn collection_of(
     let query = parse_query(&req, &ctx, resource, true)?;
     let (graph, primary, page, query) = state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             let (scope, restriction) = collection_scope(&caller, &query)?;
             let mut page = resource.page(conn, &scope, &query, restriction.as_ref())?;
             let (graph, primary) =
@@ -366,7 +366,7 @@ pub async fn single_of(
     let query = parse_query(&req, &ctx, resource, false)?;
     let (graph, query) = state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             let node = resource.find_node(conn, &single_scope(&caller), &id)?;
             let (graph, _) = into_graph(conn, &single_scope(&caller), vec![node], &query)?;
             Ok((graph, query))
@@ -416,7 +416,7 @@ pub async fn related(
     let to_many = relationship.is_to_many();
     let result = state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
             let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
             if to_many {
@@ -478,7 +478,7 @@ pub async fn relationship(
     let to_many = relationship.is_to_many();
     let (ids, page, query) = state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
             let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
             let (scope, nothing) = related_scope(&caller, &query)?;

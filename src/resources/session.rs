@@ -267,7 +267,7 @@ pub async fn create(
 
     let (reservation, candidate) = state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             let account_id: Option<String> = accounts::table
                 .filter(accounts::discarded_at.is_null())
                 .filter(
@@ -347,7 +347,7 @@ pub async fn create(
     let Some(candidate) = candidate else {
         state
             .db
-            .run(&ctx.db, move |conn| {
+            .run(&ctx.db, move |conn| -> ApiResult<_> {
                 write_transaction(conn, |conn| throttle::settle_failure(conn, &reservation))
             })
             .await?;
@@ -356,7 +356,7 @@ pub async fn create(
     let state_for_tx = state.clone();
     let outcome = state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             write_transaction(conn, |conn| {
                 if !verified {
                     // The reservation stays: it is the failure.
@@ -439,7 +439,7 @@ pub async fn delete(
     let id = session_id(&path, &caller);
     state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             write_transaction(conn, |conn| {
                 let revoked = diesel::update(
                     sessions::table

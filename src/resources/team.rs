@@ -202,7 +202,7 @@ fn check_name_free(
 
 /// A unique violation that slipped past `check_name_free` (a concurrent write).
 fn map_unique(e: diesel::result::Error) -> ApiError {
-    crate::db::map_unique(
+    crate::jsonapi::error::map_unique(
         e,
         &[(
             "name",
@@ -255,7 +255,7 @@ pub async fn create(
         let caller = caller.clone();
         state
             .db
-            .run(&ctx.db, move |conn| {
+            .run(&ctx.db, move |conn| -> ApiResult<_> {
                 check_visible(conn, &caller, Side::Team, &users, USERS_POINTER)
             })
             .await?;

@@ -268,7 +268,7 @@ fn add_member(
         .sql(") ON CONFLICT (team_id, user_id) DO NOTHING");
     let inserted = insert
         .execute(conn)
-        .map_err(|e| crate::db::map_unique(e, &[]))?;
+        .map_err(|e| crate::jsonapi::error::map_unique(e, &[]))?;
     if inserted == 0 {
         return Ok(None);
     }

@@ -437,7 +437,7 @@ pub fn check_unique(
 
 /// Maps a unique violation that slipped past the checks (a concurrent write) to 409.
 fn unique_error(e: diesel::result::Error) -> ApiError {
-    crate::db::map_unique(
+    crate::jsonapi::error::map_unique(
         e,
         &[
             (
@@ -523,7 +523,7 @@ pub async fn create(
         let caller = caller.clone();
         state
             .db
-            .run(&ctx.db, move |conn| {
+            .run(&ctx.db, move |conn| -> ApiResult<_> {
                 check_visible(conn, &caller, Side::User, &teams, TEAMS_POINTER)
             })
             .await?;

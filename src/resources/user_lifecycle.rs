@@ -336,7 +336,7 @@ pub async fn change_password(
     let check_id = id.clone();
     let stored_hash = state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             let user = engine::find::<UserResource>(conn, &single_scope(&check_caller), &check_id)?;
             decide(
                 &check_caller,

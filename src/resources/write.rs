@@ -46,7 +46,7 @@ pub async fn change_and_show(
     let query = parse_query(req, ctx, resource, false)?;
     let (graph, meta, query) = state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             let written = write_transaction(conn, |conn| change(conn, &caller))?;
             let graph = load_one(conn, &caller, resource, &written.id, &query)?;
             Ok((graph, written.meta, query))
@@ -64,7 +64,7 @@ pub async fn change_only(
 ) -> ApiResult<HttpResponse> {
     state
         .db
-        .run(&ctx.db, move |conn| {
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
             write_transaction(conn, |conn| change(conn, &caller))
         })
         .await?;
