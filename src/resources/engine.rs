@@ -832,6 +832,9 @@ pub trait DynResource: Sync {
     ) -> ApiResult<PageResult<Node>>;
     /// 403 when the caller may not read this type at all.
     fn authorize_read(&self, caller: &Caller) -> ApiResult<()>;
+    /// The sorts and filters that have SQL, and the relationships that have a link: what
+    /// the schema promises must be here (checked by a test over every type).
+    fn declared_sql(&self) -> (Vec<&'static str>, Vec<&'static str>, Vec<&'static str>);
     /// The node with this id, if `scope` may see it.
     fn find_node(&self, conn: &mut DbConnection, scope: &Scope<'_>, id: &str) -> ApiResult<Node>;
     /// The SQL restricting this type to the rows related to `owner` through `link`.
@@ -968,6 +971,14 @@ where
             has_prev: page.has_prev,
             has_next: page.has_next,
         })
+    }
+
+    fn declared_sql(&self) -> (Vec<&'static str>, Vec<&'static str>, Vec<&'static str>) {
+        (
+            R::SORTS.iter().map(|s| s.name).collect(),
+            R::FILTERS.iter().map(|(name, _)| *name).collect(),
+            R::LINKS.iter().map(|(name, _)| *name).collect(),
+        )
     }
 
     fn authorize_read(&self, caller: &Caller) -> ApiResult<()> {

@@ -72,3 +72,46 @@ pub fn lookup(type_name: &str) -> Option<&'static dyn DynResource> {
         .copied()
         .find(|r| r.schema().type_name == type_name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sort the schema allows but the engine lacks was silently dropped, a filter
+    /// without SQL was a 500 and a relationship without a link could not be included:
+    /// every promise of a schema must have its SQL.
+    #[test]
+    fn every_declared_sort_filter_and_relationship_has_its_sql() {
+        for resource in ALL
+            .iter()
+            .copied()
+            .chain([&session::ENGINE as &dyn DynResource])
+        {
+            let schema = resource.schema();
+            let (sorts, filters, links) = resource.declared_sql();
+            for sort in schema.sorts {
+                assert!(
+                    sorts.contains(sort),
+                    "{}: sort `{sort}` has no SQL",
+                    schema.type_name
+                );
+            }
+            for filter in schema.filters {
+                assert!(
+                    filters.contains(&filter.name),
+                    "{}: filter `{}` has no SQL",
+                    schema.type_name,
+                    filter.name
+                );
+            }
+            for relationship in schema.relationships {
+                assert!(
+                    links.contains(&relationship.name),
+                    "{}: relationship `{}` has no link",
+                    schema.type_name,
+                    relationship.name
+                );
+            }
+        }
+    }
+}
