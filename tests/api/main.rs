@@ -1,6 +1,6 @@
 //! Black-box tests of the HTTP API: a real server per test on `127.0.0.1:0`, talked to
 //! over HTTP, with a fresh database per test — SQLite by default, PostgreSQL when
-//! `ROSTER_TEST_DATABASE_URL` is set (see `helpers.rs`).
+//! `ROSTER_TEST_DATABASE_URL` is set (see `helpers/`).
 
 mod audit_include;
 mod auth;
