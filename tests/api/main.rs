@@ -2,15 +2,18 @@
 //! over HTTP, with a fresh database per test — SQLite by default, PostgreSQL when
 //! `ROSTER_TEST_DATABASE_URL` is set (see `helpers/`).
 
+mod account_memberships;
 mod audit_include;
 mod auth;
 mod body_relationships;
 mod consent;
+mod devices;
 mod hardening_protocol;
 mod helpers;
 mod lifecycle;
 mod matrix;
 mod openapi;
+mod org;
 mod process;
 mod protocol;
 mod queries;
@@ -18,6 +21,8 @@ mod query;
 mod readable;
 mod relationships;
 mod snapshots;
+mod team_memberships;
+mod teams;
 mod tenancy;
 mod throttle;
 mod users;
