@@ -118,3 +118,52 @@ async fn single_resources_and_related_collections_do_not_grow_with_their_data() 
     }
     assert_eq!(counts[0], counts[1], "{counts:?}");
 }
+
+#[tokio::test]
+async fn teams_and_a_users_teams_cost_the_same_statements_at_any_page_size() {
+    let app = spawn_app().await;
+    // One account, 100 users, 60 teams, every user in 12 teams.
+    app.seed(1, 100, 60, 12);
+    let token = app
+        .sign_in("seed-0", "user-0@seed-0.test", "password-0")
+        .await;
+    for (include, segments) in [("", 0), ("users", 1), ("users,team_memberships", 2)] {
+        let mut counts = Vec::new();
+        for size in [5, 50] {
+            let resp = app
+                .get(
+                    &format!("/teams?include={include}&page[size]={size}"),
+                    &token,
+                )
+                .await;
+            resp.assert_status(200);
+            assert_eq!(resp.ids().len(), size);
+            if !include.is_empty() {
+                assert!(!included_of(&resp.body, "user").is_empty(), "{include}");
+            }
+            counts.push(queries(&resp));
+        }
+        assert_eq!(counts[0], counts[1], "include={include}: {counts:?}");
+        assert_eq!(counts[0], 2 + segments, "include={include}");
+    }
+
+    let me = app.get("/me", &token).await;
+    let me = me.body["data"]["id"].as_str().unwrap().to_owned();
+    for (include, segments) in [("", 0), ("users", 1), ("users,team_memberships", 2)] {
+        let mut counts = Vec::new();
+        for size in [3, 12] {
+            let resp = app
+                .get(
+                    &format!("/users/{me}/teams?include={include}&page[size]={size}"),
+                    &token,
+                )
+                .await;
+            resp.assert_status(200);
+            assert_eq!(resp.ids().len(), size, "{}", resp.text);
+            counts.push(queries(&resp));
+        }
+        assert_eq!(counts[0], counts[1], "include={include}: {counts:?}");
+        // Auth, the user, the page; one per include segment.
+        assert_eq!(counts[0], 3 + segments, "include={include}");
+    }
+}
