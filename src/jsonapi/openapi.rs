@@ -249,13 +249,9 @@ fn head_operation(mut get: Value) -> Value {
 
 fn path_parameters(endpoint: &EndpointDoc) -> Vec<Value> {
     let relationships: Vec<&str> = match endpoint.shape {
-        Shape::Related(s) => s
-            .relationships
-            .iter()
-            .filter(|r| !r.is_polymorphic())
-            .map(|r| r.name)
-            .collect(),
-        Shape::Relationship(s) => s.relationships.iter().map(|r| r.name).collect(),
+        Shape::Related(s) | Shape::Relationship(s) => {
+            s.relationships.iter().map(|r| r.name).collect()
+        }
         _ => Vec::new(),
     };
     endpoint

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDateTime};
 
 use super::error::ApiError;
-use super::schema::{FilterKind, Registry, ResourceSchema};
+use super::schema::{FilterKind, Registry, Relationship, ResourceSchema};
 
 /// `page[size]` when the client gives none.
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
@@ -299,6 +299,35 @@ impl Query {
 
         query.page = page.finish(options)?;
         Ok(query)
+    }
+
+    /// Parses the query of an endpoint at the far end of `owner`'s polymorphic
+    /// relationship (`/audit_events/{id}/target`), whose type only each row knows. An
+    /// `include` there is a path below the relationship, refused as `include=target.x`
+    /// is on the owner; `fields` works as anywhere; everything else as on a single
+    /// resource.
+    pub fn parse_below_polymorphic(
+        raw_query: &str,
+        owner: &'static ResourceSchema,
+        relationship: &Relationship,
+        registry: &Registry,
+        options: ParseOptions,
+    ) -> Result<Query, ApiError> {
+        for (name, value) in form_urlencoded::parse(raw_query.as_bytes()) {
+            if name == "include" && !value.is_empty() {
+                return Err(ApiError::invalid_parameter(
+                    "include",
+                    format!(
+                        "include `{value}` goes on below `{}.{}`, which points at resources \
+                         of several types; include `{}` on the {} alone",
+                        owner.type_name, relationship.name, relationship.name, owner.type_name
+                    ),
+                ));
+            }
+        }
+        // With `include` empty or absent, the owner's schema is never consulted for it;
+        // `fields` is checked against the registry.
+        Query::parse(raw_query, owner, registry, options)
     }
 
     /// The clauses of the filter `name` (several when a date has a range: `gte` and `lt`).

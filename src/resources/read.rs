@@ -10,7 +10,7 @@ use super::{REGISTRY, lookup};
 use crate::auth::Caller;
 use crate::db::SqlBuilder;
 use crate::jsonapi::document::{self, DocumentOptions, Graph, Node, Primary};
-use crate::jsonapi::error::{ApiError, ApiResult};
+use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode};
 use crate::jsonapi::http::Ctx;
 use crate::jsonapi::media::JSONAPI_MEDIA_TYPE;
 use crate::jsonapi::query::{FilterValue, Page, ParseOptions, Query};
@@ -382,22 +382,74 @@ pub async fn single_of(
     ))
 }
 
-/// Finds the owner of a relationship and what the relationship needs.
-fn relationship_parts(
+/// The owner's relationship `name` and its link; 404 when the type has none such.
+fn relationship_of(
     resource: &'static dyn DynResource,
     name: &str,
-) -> ApiResult<(
-    &'static crate::jsonapi::schema::Relationship,
-    &'static dyn DynResource,
-    Link,
-)> {
+) -> ApiResult<(&'static crate::jsonapi::schema::Relationship, Link)> {
     let relationship = resource
         .schema()
         .relationship(name)
         .ok_or_else(ApiError::not_found)?;
-    let target = lookup(relationship.target).ok_or_else(ApiError::not_found)?;
     let link = resource.link(name).ok_or_else(ApiError::not_found)?;
-    Ok((relationship, target, link))
+    Ok((relationship, link))
+}
+
+/// The engine at the far end of a relationship whose type is declared (not polymorphic).
+fn declared_target(
+    relationship: &crate::jsonapi::schema::Relationship,
+) -> ApiResult<&'static dyn DynResource> {
+    lookup(relationship.target).ok_or_else(ApiError::not_found)
+}
+
+/// The query of an endpoint below a polymorphic relationship (`include` refused).
+fn parse_below_polymorphic(
+    req: &HttpRequest,
+    ctx: &Ctx,
+    owner: &'static dyn DynResource,
+    relationship: &crate::jsonapi::schema::Relationship,
+) -> ApiResult<Query> {
+    Query::parse_below_polymorphic(
+        req.query_string(),
+        owner.schema(),
+        relationship,
+        &REGISTRY,
+        ParseOptions {
+            collection: false,
+            cursor_profile_requested: ctx.cursor_profile,
+        },
+    )
+}
+
+/// The scope of a to-one related resource: live rows; a platform admin's in any account.
+fn to_one_scope(caller: &Caller) -> Scope<'_> {
+    let mut scope = Scope::live(caller);
+    if caller.platform_admin {
+        scope.account_id = None;
+    }
+    scope
+}
+
+/// A to-one related resource (`data: null` when there is none the caller may see).
+fn to_one_response(
+    req: &HttpRequest,
+    query: &Query,
+    graph: &Graph,
+    primary: Option<usize>,
+) -> HttpResponse {
+    let base = base_url(req);
+    let options = DocumentOptions {
+        base: &base,
+        fields: &query.fields,
+        include_given: query.include_given,
+        links: vec![("self", Some(self_link(req, &base)))],
+        meta: None,
+    };
+    let data = primary.map_or(Primary::Null, Primary::One);
+    respond(
+        actix_web::http::StatusCode::OK,
+        document::write_document(graph, &data, &options),
+    )
 }
 
 /// `GET /{type}/{id}/{relationship}`: the related resources, with the whole query
@@ -410,8 +462,14 @@ pub async fn related(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let resource = type_ref(&req)?;
+    resource.authorize_read(&caller)?;
     let (id, name) = path.into_inner();
-    let (relationship, target, link) = relationship_parts(resource, &name)?;
+    let (relationship, link) = relationship_of(resource, &name)?;
+    if relationship.is_polymorphic() {
+        return related_polymorphic(req, state, ctx, caller, resource, relationship, link, id)
+            .await;
+    }
+    let target = declared_target(relationship)?;
     let query = parse_query(&req, &ctx, target, relationship.is_to_many())?;
     let to_many = relationship.is_to_many();
     let result = state
@@ -430,10 +488,7 @@ pub async fn related(
                     into_graph(conn, &scope, std::mem::take(&mut page.rows), &query)?;
                 Ok((graph, Some(primary), Some(page), query))
             } else {
-                let mut scope = Scope::live(&caller);
-                if caller.platform_admin {
-                    scope.account_id = None;
-                }
+                let scope = to_one_scope(&caller);
                 let mut one = target.page(conn, &scope, &query, Some(&restriction))?;
                 let (graph, primary) =
                     into_graph(conn, &scope, std::mem::take(&mut one.rows), &query)?;
@@ -445,22 +500,70 @@ pub async fn related(
     let primary = primary.unwrap_or_default();
     match page {
         Some(page) => Ok(page_response(&req, &query, graph, primary, page)),
-        None => {
-            let base = base_url(&req);
-            let options = DocumentOptions {
-                base: &base,
-                fields: &query.fields,
-                include_given: query.include_given,
-                links: vec![("self", Some(self_link(&req, &base)))],
-                meta: None,
-            };
-            let data = primary.first().map_or(Primary::Null, |&i| Primary::One(i));
-            Ok(respond(
-                actix_web::http::StatusCode::OK,
-                document::write_document(&graph, &data, &options),
-            ))
-        }
+        None => Ok(to_one_response(
+            &req,
+            &query,
+            &graph,
+            primary.first().copied(),
+        )),
     }
+}
+
+/// `GET /{type}/{id}/{relationship}` of a polymorphic to-one relationship (an audit
+/// event's `target`): the row names the target's type, and that type's engine finds it
+/// through its own scope, as any to-one related resource — `data: null` when the caller
+/// may not see it (or may not read that type at all).
+#[allow(clippy::too_many_arguments)]
+async fn related_polymorphic(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    resource: &'static dyn DynResource,
+    relationship: &'static crate::jsonapi::schema::Relationship,
+    link: Link,
+    id: String,
+) -> ApiResult<HttpResponse> {
+    if !matches!(link, Link::ToOne { .. }) {
+        return Err(ApiError::internal(format!(
+            "polymorphic relationship `{}` needs a to-one link",
+            relationship.name
+        )));
+    }
+    let query = parse_below_polymorphic(&req, &ctx, resource, relationship)?;
+    let (graph, primary, query) = state
+        .db
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
+            let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
+            let scope = to_one_scope(&caller);
+            let target = owner
+                .object
+                .to_one(relationship.name)
+                .and_then(|target_id| {
+                    let target = lookup(owner.object.to_one_type(relationship))?;
+                    target
+                        .authorize_read(&caller)
+                        .is_ok()
+                        .then_some((target, target_id))
+                });
+            let nodes = match target {
+                Some((target, target_id)) => match target.find_node(conn, &scope, target_id) {
+                    Ok(node) => vec![node],
+                    Err(e) if e.code() == ErrorCode::NotFound.code() => Vec::new(),
+                    Err(e) => return Err(e),
+                },
+                None => Vec::new(),
+            };
+            let (graph, primary) = into_graph(conn, &scope, nodes, &query)?;
+            Ok((graph, primary, query))
+        })
+        .await?;
+    Ok(to_one_response(
+        &req,
+        &query,
+        &graph,
+        primary.first().copied(),
+    ))
 }
 
 /// `GET /{type}/{id}/relationships/{relationship}`: resource identifiers.
@@ -472,8 +575,13 @@ pub async fn relationship(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let resource = type_ref(&req)?;
+    resource.authorize_read(&caller)?;
     let (id, name) = path.into_inner();
-    let (relationship, target, link) = relationship_parts(resource, &name)?;
+    let (relationship, link) = relationship_of(resource, &name)?;
+    if relationship.is_polymorphic() {
+        return relationship_polymorphic(req, state, ctx, caller, resource, relationship, id).await;
+    }
+    let target = declared_target(relationship)?;
     let query = parse_query(&req, &ctx, target, relationship.is_to_many())?;
     let to_many = relationship.is_to_many();
     let (ids, page, query) = state
@@ -492,15 +600,7 @@ pub async fn relationship(
         })
         .await?;
     let base = base_url(&req);
-    let owner_url = format!(
-        "{base}/{}/{}",
-        resource.schema().path,
-        req.match_info().query("id")
-    );
-    let mut links = vec![
-        ("self", Some(format!("{owner_url}/relationships/{name}"))),
-        ("related", Some(format!("{owner_url}/{name}"))),
-    ];
+    let mut links = relationship_links(&req, &base, resource, &name);
     let mut meta = None;
     if to_many {
         let cursors: Vec<Option<String>> = page.rows.iter().map(|n| n.cursor.clone()).collect();
@@ -515,6 +615,60 @@ pub async fn relationship(
         &links,
         meta.as_ref(),
     );
+    Ok(respond(actix_web::http::StatusCode::OK, body))
+}
+
+/// `links.self` and `links.related` of a relationship document.
+fn relationship_links(
+    req: &HttpRequest,
+    base: &str,
+    resource: &'static dyn DynResource,
+    name: &str,
+) -> Vec<(&'static str, Option<String>)> {
+    let owner_url = format!(
+        "{base}/{}/{}",
+        resource.schema().path,
+        req.match_info().query("id")
+    );
+    vec![
+        ("self", Some(format!("{owner_url}/relationships/{name}"))),
+        ("related", Some(format!("{owner_url}/{name}"))),
+    ]
+}
+
+/// `GET /{type}/{id}/relationships/{relationship}` of a polymorphic to-one relationship:
+/// the linkage the owner's row holds, typed as the row says — the same `data` as the
+/// owner's own `relationships` member, shown whether or not the caller may see the
+/// target (as with `include`, which leaves such a target out but keeps its linkage).
+async fn relationship_polymorphic(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    caller: Caller,
+    resource: &'static dyn DynResource,
+    relationship: &'static crate::jsonapi::schema::Relationship,
+    id: String,
+) -> ApiResult<HttpResponse> {
+    parse_below_polymorphic(&req, &ctx, resource, relationship)?;
+    let linkage = state
+        .db
+        .run(&ctx.db, move |conn| -> ApiResult<_> {
+            let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
+            Ok(owner.object.to_one(relationship.name).map(|target_id| {
+                (
+                    owner.object.to_one_type(relationship).to_owned(),
+                    target_id.to_owned(),
+                )
+            }))
+        })
+        .await?;
+    let base = base_url(&req);
+    let links = relationship_links(&req, &base, resource, relationship.name);
+    let (type_name, ids) = match linkage {
+        Some((type_name, target_id)) => (type_name, vec![target_id]),
+        None => (String::new(), Vec::new()),
+    };
+    let body = document::write_linkage_document(&type_name, Some(&ids), false, &links, None);
     Ok(respond(actix_web::http::StatusCode::OK, body))
 }
 

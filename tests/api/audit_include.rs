@@ -536,3 +536,237 @@ async fn the_openapi_description_allows_include_target_on_audit_events() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// `/audit_events/{id}/relationships/target` and `/audit_events/{id}/target`: the links
+// every event's `target` carries (SPEC §2) answer, whatever the target's type.
+
+/// The event's own `relationships.target` member.
+async fn target_member(app: &TestApp, token: &str, event: &str) -> Value {
+    let resp = app.get(&format!("/audit_events/{event}"), token).await;
+    resp.assert_status(200);
+    resp.body["data"]["relationships"]["target"].clone()
+}
+
+#[tokio::test]
+async fn the_target_relationship_endpoint_gives_the_linkage_whatever_the_type() {
+    let w = world().await;
+    let token = &w.owner.token;
+    let team = create_team(&w.app, token, "Live").await;
+    for (action, type_name, target) in [
+        ("user.created", "user", &w.ada),
+        ("team.created", "team", &team),
+        ("session.created", "session", &w.ada_session),
+        // Targets the owner may not see: the linkage stays, as in the event itself.
+        ("session.created", "session", &w.gus_session),
+        ("team.deleted", "team", &w.gone_team),
+        ("user.deleted", "user", &w.gone_user),
+        ("device.created", "device", &w.guest_device),
+    ] {
+        let event = event_id(&w.app, token, action, target).await;
+        let member = target_member(&w.app, token, &event).await;
+        let link = member["links"]["self"].as_str().expect("links.self");
+        let resp = w.app.get(link, token).await;
+        resp.assert_status(200);
+        assert_eq!(
+            resp.body["data"],
+            json!({"type": type_name, "id": target}),
+            "{action} {target}: {}",
+            resp.text
+        );
+        assert_eq!(resp.body["data"], member["data"], "{action}");
+        assert_eq!(resp.body["links"]["self"], member["links"]["self"]);
+        assert_eq!(resp.body["links"]["related"], member["links"]["related"]);
+    }
+}
+
+#[tokio::test]
+async fn the_target_related_endpoint_is_the_target_as_its_own_endpoint_shows_it() {
+    let w = world().await;
+    let token = &w.owner.token;
+    let team = create_team(&w.app, token, "Live").await;
+    for (action, type_name, path, target) in [
+        ("user.created", "user", "users", &w.ada),
+        ("team.created", "team", "teams", &team),
+    ] {
+        let event = event_id(&w.app, token, action, target).await;
+        let member = target_member(&w.app, token, &event).await;
+        let related = member["links"]["related"].as_str().expect("links.related");
+        let resp = w.app.get(related, token).await;
+        resp.assert_status(200);
+        let own = w.app.get(&format!("/{path}/{target}"), token).await;
+        own.assert_status(200);
+        assert_eq!(resp.body["data"]["type"], type_name, "{}", resp.text);
+        assert_eq!(resp.body["data"]["id"], target.as_str());
+        assert!(
+            resp.body["data"]["meta"]["permissions"]["actions"].is_object(),
+            "{}",
+            resp.text
+        );
+        assert_eq!(resp.body["data"], own.body["data"], "{action}");
+        assert_eq!(resp.body["links"]["self"], related);
+    }
+
+    // `fields` of the target's type apply; `include` below the target is refused, as
+    // `include=target.account` is on the event.
+    let event = event_id(&w.app, token, "user.created", &w.ada).await;
+    let sparse = w
+        .app
+        .get(
+            &format!("/audit_events/{event}/target?fields[user]=name"),
+            token,
+        )
+        .await;
+    sparse.assert_status(200);
+    assert_eq!(sparse.body["data"]["attributes"], json!({"name": "Ada"}));
+    assert!(sparse.body["data"].get("relationships").is_none());
+    for query in ["include=account", "include=teams.users"] {
+        for endpoint in ["target", "relationships/target"] {
+            let resp = w
+                .app
+                .get(&format!("/audit_events/{event}/{endpoint}?{query}"), token)
+                .await;
+            resp.assert_error(400, "invalid_parameter");
+            assert_eq!(resp.error()["source"]["parameter"], "include");
+            let detail = resp.error()["detail"].as_str().unwrap_or("");
+            assert!(
+                detail.contains("`audit_event.target`") && detail.contains("several types"),
+                "{endpoint}?{query}: {detail}"
+            );
+        }
+    }
+    let empty = w
+        .app
+        .get(&format!("/audit_events/{event}/target?include="), token)
+        .await;
+    empty.assert_status(200);
+    assert_eq!(empty.body["included"], json!([]));
+}
+
+#[tokio::test]
+async fn a_target_the_caller_may_not_see_is_null_as_on_other_to_one_related_endpoints() {
+    let w = world().await;
+    let token = &w.owner.token;
+    // Another to-one related endpoint with a target the owner may no longer see: the
+    // actor of an event, deleted since.
+    let (max, max_token) = w
+        .app
+        .member(token, "acme", "Max", "max@acme.test", "admin")
+        .await;
+    let team = create_team(&w.app, &max_token, "Max's").await;
+    w.app
+        .delete(&format!("/users/{max}"), token)
+        .await
+        .assert_status(204);
+    let by_max = event_id(&w.app, token, "team.created", &team).await;
+    let actor = w
+        .app
+        .get(&format!("/audit_events/{by_max}/actor"), token)
+        .await;
+    actor.assert_status(200);
+    assert_eq!(actor.body["data"], Value::Null, "{}", actor.text);
+
+    for (action, target) in [
+        ("team.deleted", &w.gone_team),
+        ("team.created", &w.gone_team),
+        ("user.deleted", &w.gone_user),
+        ("session.created", &w.ada_session),
+        ("session.created", &w.gus_session),
+        ("device.created", &w.guest_device),
+    ] {
+        let event = event_id(&w.app, token, action, target).await;
+        let resp = w
+            .app
+            .get(&format!("/audit_events/{event}/target"), token)
+            .await;
+        resp.assert_status(200);
+        assert_eq!(
+            resp.body["data"],
+            Value::Null,
+            "{action} {target}: {}",
+            resp.text
+        );
+        assert_eq!(
+            resp.body["links"]["self"],
+            format!("{}/audit_events/{event}/target", w.app.api_base()),
+        );
+    }
+    // An event that does not exist, or another account's, is a 404 on both.
+    let globex = w.app.tenant("initech", false).await;
+    let event = event_id(&w.app, token, "team.deleted", &w.gone_team).await;
+    for path in [
+        format!("/audit_events/{event}/target"),
+        format!("/audit_events/{event}/relationships/target"),
+        "/audit_events/01900000-0000-7000-8000-000000000000/target".to_owned(),
+    ] {
+        let who = if path.contains(&event) {
+            &globex.token
+        } else {
+            token
+        };
+        w.app.get(&path, who).await.assert_error(404, "not_found");
+    }
+}
+
+#[tokio::test]
+async fn members_may_not_read_audit_events_through_their_relationships_either() {
+    let w = world().await;
+    let token = &w.owner.token;
+    let (_, member_token) = w
+        .app
+        .member(token, "acme", "Mo", "mo@acme.test", "member")
+        .await;
+    let event = event_id(&w.app, token, "user.created", &w.ada).await;
+    for path in [
+        format!("/audit_events/{event}"),
+        format!("/audit_events/{event}/target"),
+        format!("/audit_events/{event}/relationships/target"),
+        format!("/audit_events/{event}/actor"),
+        format!("/audit_events/{event}/relationships/actor"),
+    ] {
+        w.app
+            .get(&path, &member_token)
+            .await
+            .assert_error(403, "forbidden");
+    }
+}
+
+#[tokio::test]
+async fn every_relationship_the_description_lists_for_audit_events_answers() {
+    let w = world().await;
+    let token = &w.owner.token;
+    let event = event_id(&w.app, token, "user.created", &w.ada).await;
+    let doc = w.app.get("/api/v1/openapi.json", "").await.body;
+    for (template, prefix) in [
+        ("/api/v1/audit_events/{id}/{relationship}", ""),
+        (
+            "/api/v1/audit_events/{id}/relationships/{relationship}",
+            "relationships/",
+        ),
+    ] {
+        let parameters = doc["paths"][template]["get"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no GET {template}"));
+        let names: Vec<&str> = parameters
+            .iter()
+            .find(|p| p["name"] == "relationship")
+            .and_then(|p| p["schema"]["enum"].as_array())
+            .expect("relationship enum")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(names, ["actor", "target"], "{template}");
+        for name in names {
+            let resp = w
+                .app
+                .get(&format!("/audit_events/{event}/{prefix}{name}"), token)
+                .await;
+            resp.assert_status(200);
+            assert!(
+                resp.body["data"].is_object(),
+                "{template} {name}: {}",
+                resp.text
+            );
+        }
+    }
+}
