@@ -1,8 +1,11 @@
-//! Who may do what — one module, in the spirit of Pundit: a function per action per
-//! resource type, used both to enforce (`authorize`) and to fill
-//! `meta.permissions.actions` (`*_actions`), so the two can never disagree. What a caller
-//! may *see* (the scopes) is in each resource's `scope`, which follows the rules stated
-//! here: a caller sees its session's account; a platform admin may act on any account.
+//! Who may do what — one module, in the spirit of Pundit: per resource type, an `Action`
+//! enum (declared with `actions!`, which also gives the type's schema its action names)
+//! and one `decide`, used both to enforce (`Decision::enforce`) and to fill
+//! `meta.permissions.actions` (`actions`), so the two can never disagree. Creating (an
+//! action on a collection, not on a resource) has a plain `create` per type. What a
+//! caller may *see* (the scopes) is in each resource's `scope`, which follows the rules
+//! stated here: a caller sees its session's account; a platform admin may act on any
+//! account.
 //!
 //! Roles: account `owner` / `admin` / `member`, team `maintainer` / `member`, and the
 //! `platform_admin` flag.
@@ -10,6 +13,57 @@
 use crate::auth::Caller;
 use crate::domain::{AccountRole, UserStatus};
 use crate::jsonapi::error::ApiError;
+
+/// Declares a type's actions once: the `Action` enum, its names (SPEC's, in the order
+/// of `meta.permissions.actions`) and `ACTIONS` for the type's schema — so a name can
+/// neither be misspelt in one place nor missing from another.
+macro_rules! actions {
+    ($($variant:ident => $name:literal),+ $(,)?) => {
+        /// Every action on this type, in the order of `meta.permissions.actions`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Action {
+            $($variant),+
+        }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant),+];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name),+
+                }
+            }
+
+            pub fn parse(name: &str) -> Option<Action> {
+                Self::ALL.iter().copied().find(|a| a.name() == name)
+            }
+        }
+
+        impl Named for Action {
+            fn name(self) -> &'static str {
+                Action::name(self)
+            }
+        }
+
+        /// The action names, for the type's schema (`meta.permissions.actions`).
+        pub const ACTIONS: &[&str] = &[$($name),+];
+    };
+}
+
+/// `meta.permissions.actions` from a type's `decide`: every action, allowed or not.
+fn permissions<A: Named + Copy>(
+    all: &[A],
+    decide: impl Fn(A) -> Decision,
+) -> Vec<(&'static str, bool)> {
+    all.iter()
+        .map(|&a| (a.name(), decide(a).allowed()))
+        .collect()
+}
+
+/// What `permissions` needs of an action: its name.
+trait Named {
+    fn name(self) -> &'static str;
+}
 
 /// The facts about a user that its permissions depend on.
 pub struct UserFacts<'a> {
@@ -81,67 +135,18 @@ impl Decision {
 pub mod user {
     use super::*;
 
-    /// Every action on a user, in the order of `meta.permissions.actions`.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Action {
-        Edit,
-        Delete,
-        Invite,
-        RevokeInvitation,
-        Deactivate,
-        Reactivate,
-        Block,
-        Unblock,
-        Restore,
-        ChangePassword,
+    actions! {
+        Edit => "edit",
+        Delete => "delete",
+        Invite => "invite",
+        RevokeInvitation => "revoke_invitation",
+        Deactivate => "deactivate",
+        Reactivate => "reactivate",
+        Block => "block",
+        Unblock => "unblock",
+        Restore => "restore",
+        ChangePassword => "change_password",
     }
-
-    impl Action {
-        pub const ALL: [Action; 10] = [
-            Action::Edit,
-            Action::Delete,
-            Action::Invite,
-            Action::RevokeInvitation,
-            Action::Deactivate,
-            Action::Reactivate,
-            Action::Block,
-            Action::Unblock,
-            Action::Restore,
-            Action::ChangePassword,
-        ];
-
-        pub fn name(self) -> &'static str {
-            match self {
-                Action::Edit => "edit",
-                Action::Delete => "delete",
-                Action::Invite => "invite",
-                Action::RevokeInvitation => "revoke_invitation",
-                Action::Deactivate => "deactivate",
-                Action::Reactivate => "reactivate",
-                Action::Block => "block",
-                Action::Unblock => "unblock",
-                Action::Restore => "restore",
-                Action::ChangePassword => "change_password",
-            }
-        }
-
-        pub fn parse(name: &str) -> Option<Action> {
-            Action::ALL.into_iter().find(|a| a.name() == name)
-        }
-    }
-
-    pub const ACTIONS: &[&str] = &[
-        "edit",
-        "delete",
-        "invite",
-        "revoke_invitation",
-        "deactivate",
-        "reactivate",
-        "block",
-        "unblock",
-        "restore",
-        "change_password",
-    ];
 
     /// The one rule per action: who (role) and from which status (transition).
     pub fn decide(caller: &Caller, action: Action, u: &UserFacts<'_>) -> Decision {
@@ -172,10 +177,7 @@ pub mod user {
 
     /// `meta.permissions.actions` of a user.
     pub fn actions(caller: &Caller, u: &UserFacts<'_>) -> Vec<(&'static str, bool)> {
-        Action::ALL
-            .iter()
-            .map(|&a| (a.name(), decide(caller, a, u).allowed()))
-            .collect()
+        permissions(Action::ALL, |a| decide(caller, a, u))
     }
 
     /// May the caller create users in its account?
@@ -187,48 +189,68 @@ pub mod user {
 pub mod account {
     use super::*;
 
-    pub fn edit(caller: &Caller, account_id: &str) -> bool {
-        caller.platform_admin || (caller.account_id == account_id && caller.role.is_admin())
+    actions! {
+        Edit => "edit",
+        Delete => "delete",
     }
-    pub fn delete(caller: &Caller, account_id: &str) -> bool {
-        caller.platform_admin
-            || (caller.account_id == account_id && caller.role == AccountRole::Owner)
+
+    /// Account admins edit their account, owners delete it; platform admins any.
+    pub fn decide(caller: &Caller, action: Action, account_id: &str) -> Decision {
+        let own = caller.account_id == account_id;
+        Decision::from(
+            caller.platform_admin
+                || match action {
+                    Action::Edit => own && caller.role.is_admin(),
+                    Action::Delete => own && caller.role == AccountRole::Owner,
+                },
+            true,
+        )
     }
+
     pub fn actions(caller: &Caller, account_id: &str) -> Vec<(&'static str, bool)> {
-        vec![
-            ("edit", edit(caller, account_id)),
-            ("delete", delete(caller, account_id)),
-        ]
+        permissions(Action::ALL, |a| decide(caller, a, account_id))
     }
 }
 
 pub mod team {
     use super::*;
 
+    actions! {
+        Edit => "edit",
+        Delete => "delete",
+        ManageMembers => "manage_members",
+    }
+
+    /// Admins create teams.
     pub fn create(caller: &Caller) -> bool {
         is_admin(caller)
     }
-    /// `maintainer`: the caller maintains this team.
-    pub fn edit(caller: &Caller, maintainer: bool) -> bool {
-        is_admin(caller) || maintainer
+
+    /// `maintainer`: the caller maintains this team. Admins do everything; a team's
+    /// maintainers edit it and manage its members.
+    pub fn decide(caller: &Caller, action: Action, maintainer: bool) -> Decision {
+        Decision::from(
+            is_admin(caller)
+                || match action {
+                    Action::Edit | Action::ManageMembers => maintainer,
+                    Action::Delete => false,
+                },
+            true,
+        )
     }
-    pub fn delete(caller: &Caller) -> bool {
-        is_admin(caller)
-    }
-    pub fn manage_members(caller: &Caller, maintainer: bool) -> bool {
-        is_admin(caller) || maintainer
-    }
+
     pub fn actions(caller: &Caller, maintainer: bool) -> Vec<(&'static str, bool)> {
-        vec![
-            ("edit", edit(caller, maintainer)),
-            ("delete", delete(caller)),
-            ("manage_members", manage_members(caller, maintainer)),
-        ]
+        permissions(Action::ALL, |a| decide(caller, a, maintainer))
     }
 }
 
 pub mod account_membership {
     use super::*;
+
+    actions! {
+        Edit => "edit",
+        Delete => "delete",
+    }
 
     /// Adding a user to an account by id is for platform admins only: anyone else joins
     /// another account by accepting an invitation (its own consent), so that no account
@@ -243,11 +265,7 @@ pub mod account_membership {
             || caller.role == AccountRole::Owner
             || (caller.role == AccountRole::Admin && role != AccountRole::Owner)
     }
-    /// Changing or removing a membership that has `role` (changing *to* a role is
-    /// checked with `grant`).
-    pub fn edit(caller: &Caller, role: AccountRole) -> bool {
-        grant(caller, role)
-    }
+
     /// What a membership's permissions depend on besides the caller.
     pub struct Facts<'a> {
         pub account_id: &'a str,
@@ -259,36 +277,41 @@ pub mod account_membership {
         pub last_owner: bool,
     }
 
-    /// A membership is acted on from a session in its account (a role there is what
-    /// gives power over it), or by a platform admin. A membership shown elsewhere — the
-    /// one an invitation's acceptance creates, answered to a session in the user's
-    /// home account — is not the caller's to change through that session.
-    fn in_session_account(caller: &Caller, m: &Facts<'_>) -> bool {
-        caller.platform_admin || caller.account_id == m.account_id
-    }
-
-    /// Changing its role (the new role is checked with `grant`); never the last owner's.
-    pub fn update(caller: &Caller, m: &Facts<'_>) -> bool {
-        in_session_account(caller, m) && edit(caller, m.role) && !m.last_owner
-    }
-
-    /// Removing it: admins remove guests (never a home membership, never the last
-    /// owner); a guest may always leave.
-    pub fn delete(caller: &Caller, m: &Facts<'_>) -> bool {
-        let leaving = caller.user_id == m.user_id && !m.is_home;
-        in_session_account(caller, m)
-            && (leaving || (edit(caller, m.role) && !m.last_owner && !m.is_home))
+    /// The one rule per action.
+    /// - A membership is acted on from a session in its account (a role there is what
+    ///   gives power over it), or by a platform admin: the one an invitation's acceptance
+    ///   creates, answered to a session in the user's home account, is not that
+    ///   session's to change.
+    /// - Changing or removing one needs the power to grant its role (`grant`); the new
+    ///   role of a change is checked with `grant` too.
+    /// - The last owner is neither demoted nor removed, and a home membership goes only
+    ///   with its user (409 — enforced by the handlers, `false` here).
+    /// - A guest may always leave.
+    pub fn decide(caller: &Caller, action: Action, m: &Facts<'_>) -> Decision {
+        let in_session_account = caller.platform_admin || caller.account_id == m.account_id;
+        let manages = grant(caller, m.role);
+        let allowed = in_session_account
+            && match action {
+                Action::Edit => manages && !m.last_owner,
+                Action::Delete => {
+                    let leaving = caller.user_id == m.user_id && !m.is_home;
+                    leaving || (manages && !m.last_owner && !m.is_home)
+                }
+            };
+        Decision::from(allowed, true)
     }
 
     pub fn actions(caller: &Caller, m: &Facts<'_>) -> Vec<(&'static str, bool)> {
-        vec![("edit", update(caller, m)), ("delete", delete(caller, m))]
+        permissions(Action::ALL, |a| decide(caller, a, m))
     }
 }
 
 pub mod account_invitation {
     use super::*;
 
-    pub const ACTIONS: &[&str] = &["delete"];
+    actions! {
+        Delete => "delete",
+    }
 
     /// An account's invitations are its admins' business (and platform admins').
     pub fn read(caller: &Caller) -> bool {
@@ -298,40 +321,58 @@ pub mod account_invitation {
     pub fn create(caller: &Caller) -> bool {
         is_admin(caller)
     }
-    pub fn decide_delete(caller: &Caller) -> Decision {
-        Decision::from(is_admin(caller), true)
+    pub fn decide(caller: &Caller, action: Action) -> Decision {
+        match action {
+            Action::Delete => Decision::from(is_admin(caller), true),
+        }
     }
     pub fn actions(caller: &Caller) -> Vec<(&'static str, bool)> {
-        vec![("delete", decide_delete(caller).allowed())]
+        permissions(Action::ALL, |a| decide(caller, a))
     }
 }
 
 pub mod team_membership {
     use super::*;
 
-    /// `maintainer_of_team`: the caller maintains the membership's team.
-    pub fn edit(caller: &Caller, maintainer_of_team: bool) -> bool {
-        super::team::manage_members(caller, maintainer_of_team)
+    actions! {
+        Edit => "edit",
+        Delete => "delete",
+    }
+
+    /// `maintainer_of_team`: the caller maintains the membership's team. Whoever manages
+    /// a team's members changes and removes its memberships.
+    pub fn decide(caller: &Caller, action: Action, maintainer_of_team: bool) -> Decision {
+        let manages = super::team::decide(
+            caller,
+            super::team::Action::ManageMembers,
+            maintainer_of_team,
+        );
+        match action {
+            Action::Edit | Action::Delete => manages,
+        }
     }
     pub fn actions(caller: &Caller, maintainer_of_team: bool) -> Vec<(&'static str, bool)> {
-        let allowed = edit(caller, maintainer_of_team);
-        vec![("edit", allowed), ("delete", allowed)]
+        permissions(Action::ALL, |a| decide(caller, a, maintainer_of_team))
     }
 }
 
 pub mod device {
     use super::*;
 
+    actions! {
+        Edit => "edit",
+        Delete => "delete",
+    }
+
     /// A user manages its own devices; the admins of its home account can only read
     /// them (see `DeviceResource::scope`).
-    pub fn edit(caller: &Caller, owner_id: &str) -> bool {
-        caller.user_id == owner_id
+    pub fn decide(caller: &Caller, action: Action, owner_id: &str) -> Decision {
+        match action {
+            Action::Edit | Action::Delete => Decision::from(caller.user_id == owner_id, true),
+        }
     }
     pub fn actions(caller: &Caller, owner_id: &str) -> Vec<(&'static str, bool)> {
-        vec![
-            ("edit", edit(caller, owner_id)),
-            ("delete", edit(caller, owner_id)),
-        ]
+        permissions(Action::ALL, |a| decide(caller, a, owner_id))
     }
 }
 

@@ -41,7 +41,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
         Filter::new("discarded", FilterKind::OneOf(&["only", "all"])),
     ],
     sorts: &["name", "created_at"],
-    actions: &["edit", "delete"],
+    actions: policy::account::ACTIONS,
 };
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -299,7 +299,8 @@ pub async fn update(
         StatusCode::OK,
         move |conn, caller| {
             let current = super::engine::find_live::<AccountResource>(conn, caller, &id)?;
-            policy::authorize(policy::account::edit(caller, &current.id), "edit")?;
+            policy::account::decide(caller, policy::account::Action::Edit, &current.id)
+                .enforce("edit")?;
             refuse_unsettable(conn, caller, &input, &[], &super::ACCOUNTS, &current)?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
             if let Some(slug) = &slug {
@@ -349,7 +350,8 @@ pub async fn delete(
     let id = path.into_inner();
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = super::engine::find_live::<AccountResource>(conn, caller, &id)?;
-        policy::authorize(policy::account::delete(caller, &current.id), "delete")?;
+        policy::account::decide(caller, policy::account::Action::Delete, &current.id)
+            .enforce("delete")?;
         super::engine::soft_delete::<AccountResource>(conn, &id, caller.now)?;
         audit::record_by(
             conn,

@@ -356,7 +356,8 @@ pub async fn delete(
             &super::engine::single_scope(caller),
             &id,
         )?;
-        policy::account_invitation::decide_delete(caller).enforce("delete")?;
+        policy::account_invitation::decide(caller, policy::account_invitation::Action::Delete)
+            .enforce("delete")?;
         ensure_changed(diesel::delete(account_invitations::table.find(&id)).execute(conn)?)?;
         let mut changes = Changes::default();
         changes.set("email", current.email.as_str(), Value::Null);

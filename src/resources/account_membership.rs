@@ -35,7 +35,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
         Filter::new("account", FilterKind::Id),
     ],
     sorts: &["created_at", "role"],
-    actions: &["edit", "delete"],
+    actions: policy::account_membership::ACTIONS,
 };
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -433,7 +433,8 @@ pub async fn update(
             let current =
                 super::engine::find::<AccountMembershipResource>(conn, &single_scope(caller), &id)?;
             let old = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
-            policy::authorize(policy::account_membership::edit(caller, old), "change")?;
+            // The power over its role; the last owner and the home membership are 409s below.
+            policy::authorize(policy::account_membership::grant(caller, old), "change")?;
             let role = role?;
             refuse_unsettable(
                 conn,
@@ -492,7 +493,7 @@ pub async fn delete(
         let role = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
         let leaving = current.user_id == caller.user_id && !current.is_home;
         if !leaving {
-            policy::authorize(policy::account_membership::edit(caller, role), "remove")?;
+            policy::authorize(policy::account_membership::grant(caller, role), "remove")?;
         }
         if current.is_home {
             return Err(ApiError::new(

@@ -42,7 +42,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
         Filter::new("user", FilterKind::Id),
     ],
     sorts: &["created_at"],
-    actions: &["edit", "delete"],
+    actions: policy::device::ACTIONS,
 };
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -357,7 +357,8 @@ pub async fn update(
         StatusCode::OK,
         move |conn, caller| {
             let current = super::engine::find::<DeviceResource>(conn, &single_scope(caller), &id)?;
-            policy::authorize(policy::device::edit(caller, &current.user_id), "edit")?;
+            policy::device::decide(caller, policy::device::Action::Edit, &current.user_id)
+                .enforce("edit")?;
             refuse_unsettable(conn, caller, &input, &[], &super::DEVICES, &current)?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
             if let Some(token) = &changes.token {
@@ -423,7 +424,8 @@ pub async fn delete(
     let id = path.into_inner();
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = super::engine::find::<DeviceResource>(conn, &single_scope(caller), &id)?;
-        policy::authorize(policy::device::edit(caller, &current.user_id), "delete")?;
+        policy::device::decide(caller, policy::device::Action::Delete, &current.user_id)
+            .enforce("delete")?;
         ensure_changed(diesel::delete(devices::table.find(&id)).execute(conn)?)?;
         audit::record_by(
             conn,

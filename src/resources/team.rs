@@ -36,7 +36,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
         Filter::new("account", FilterKind::Id),
     ],
     sorts: &["name", "created_at"],
-    actions: &["edit", "delete", "manage_members"],
+    actions: policy::team::ACTIONS,
 };
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -361,7 +361,8 @@ pub async fn update(
             if let Some(users) = &users {
                 check_visible(conn, caller, Side::Team, users, USERS_POINTER)?;
             }
-            policy::authorize(policy::team::edit(caller, current.caller_maintains), "edit")?;
+            policy::team::decide(caller, policy::team::Action::Edit, current.caller_maintains)
+                .enforce("edit")?;
             refuse_unsettable(conn, caller, &input, &["users"], &super::TEAMS, &current)?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
             if let Some(users) = &users {
@@ -424,7 +425,12 @@ pub async fn delete(
     let id = path.into_inner();
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current = super::engine::find_live::<TeamResource>(conn, caller, &id)?;
-        policy::authorize(policy::team::delete(caller), "delete")?;
+        policy::team::decide(
+            caller,
+            policy::team::Action::Delete,
+            current.caller_maintains,
+        )
+        .enforce("delete")?;
         super::engine::soft_delete::<TeamResource>(conn, &current.id, caller.now)?;
         audit::record_by(
             conn,

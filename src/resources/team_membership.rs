@@ -33,7 +33,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
         Filter::new("team", FilterKind::Id),
     ],
     sorts: &["created_at", "role"],
-    actions: &["edit", "delete"],
+    actions: policy::team_membership::ACTIONS,
 };
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -225,10 +225,8 @@ fn authorize_pair(
 ) -> ApiResult<String> {
     let (account_id, maintains) = linked_team(conn, caller, team_id, pointers.0)?;
     super::engine::find_linked::<super::user::UserResource>(conn, caller, user_id, pointers.1)?;
-    policy::authorize(
-        policy::team::manage_members(caller, maintains),
-        "manage the members of",
-    )?;
+    policy::team::decide(caller, policy::team::Action::ManageMembers, maintains)
+        .enforce("manage the members of")?;
     if !in_account(conn, &account_id, user_id)? {
         return Err(ApiError::validation(
             pointers.1,
@@ -439,10 +437,12 @@ pub async fn update(
         move |conn, caller| {
             let current =
                 super::engine::find::<TeamMembershipResource>(conn, &single_scope(caller), &id)?;
-            policy::authorize(
-                policy::team_membership::edit(caller, current.caller_maintains),
-                "change",
-            )?;
+            policy::team_membership::decide(
+                caller,
+                policy::team_membership::Action::Edit,
+                current.caller_maintains,
+            )
+            .enforce("change")?;
             let role = role?;
             refuse_unsettable(
                 conn,
@@ -489,10 +489,12 @@ pub async fn delete(
     change_only(&state, &ctx, caller, move |conn, caller| {
         let current =
             super::engine::find::<TeamMembershipResource>(conn, &single_scope(caller), &id)?;
-        policy::authorize(
-            policy::team_membership::edit(caller, current.caller_maintains),
-            "remove",
-        )?;
+        policy::team_membership::decide(
+            caller,
+            policy::team_membership::Action::Delete,
+            current.caller_maintains,
+        )
+        .enforce("remove")?;
         let account_id = team_account(conn, &current.team_id)?;
         if remove_member(
             conn,
@@ -682,10 +684,8 @@ pub fn change_members(
         let (team_id, user_id) = pair(other);
         let pointer = format!("{pointer}/{}", position(other));
         let (account_id, maintains) = linked_team(conn, caller, &team_id, &pointer)?;
-        policy::authorize(
-            policy::team::manage_members(caller, maintains),
-            "manage the members of",
-        )?;
+        policy::team::decide(caller, policy::team::Action::ManageMembers, maintains)
+            .enforce("manage the members of")?;
         remove_member(conn, caller, &account_id, &team_id, &user_id)?;
     }
     Ok(())

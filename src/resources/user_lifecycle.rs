@@ -449,7 +449,8 @@ mod tests {
     #[test]
     fn the_action_names_are_the_lifecycle_actions() {
         let lifecycle: Vec<&str> = Action::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|a| is_lifecycle_action(*a))
             .map(Action::name)
             .collect();
