@@ -223,3 +223,38 @@ async fn snapshot_of_audit_events_with_their_targets() {
     resp.assert_status(200);
     assert_document!("audit_events_with_targets", app, resp);
 }
+
+/// One document per remaining type, as its own endpoint shows it: a team with its
+/// members' memberships, an account, a device.
+#[tokio::test]
+async fn snapshots_of_a_team_an_account_and_a_device() {
+    let app = spawn_app().await;
+    let (owner, _) = acme_with_team(&app).await;
+    let teams = app.get("/teams", &owner.token).await;
+    let team = teams.ids()[0].clone();
+    let resp = app
+        .get(
+            &format!("/teams/{team}?include=team_memberships"),
+            &owner.token,
+        )
+        .await;
+    resp.assert_status(200);
+    assert_document!("team_with_memberships", app, resp);
+
+    let resp = app
+        .get(&format!("/accounts/{}", owner.account_id), &owner.token)
+        .await;
+    resp.assert_status(200);
+    assert_document!("account", app, resp);
+
+    let resp = app
+        .post(
+            "/devices",
+            Some(&owner.token),
+            &json!({"data": {"type": "device", "attributes": {
+                "device_type": "ios", "sub_type": "ipad", "token": "push-token-1"}}}),
+        )
+        .await;
+    resp.assert_status(201);
+    assert_document!("device_created", app, resp);
+}
