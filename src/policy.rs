@@ -1,16 +1,17 @@
-//! Who may do what — one module, in the spirit of Pundit: per resource type, an `Action`
-//! enum (declared with `actions!`, which also gives the type's schema its action names)
-//! and one `decide`, used both to enforce (`Decision::enforce`) and to fill
-//! `meta.permissions.actions` (`actions`), so the two can never disagree. Creating (an
-//! action on a collection, not on a resource) has a plain `create` per type. What a
-//! caller may *see* (the scopes) is in each resource's `scope`, which follows the rules
-//! stated here: a caller sees its session's account; a platform admin may act on any
-//! account.
+//! Who may see and do what — one module, in the spirit of Pundit. Per resource type:
+//! - `scope`, the SQL restriction of what a caller may see (Pundit's `Scope#resolve`),
+//!   which every query on the type — list, lookup, include, related collection, filter —
+//!   goes through (`Resource::scope` delegates here);
+//! - an `Action` enum (declared with `actions!`, which also gives the type's schema its
+//!   action names) and one `decide`, used both to enforce (`Decision::enforce`) and to
+//!   fill `meta.permissions.actions` (`actions`), so the two can never disagree;
+//! - a plain `create` where creating is a permission (an action on a collection).
 //!
 //! Roles: account `owner` / `admin` / `member`, team `maintainer` / `member`, and the
 //! `platform_admin` flag.
 
 use crate::auth::Caller;
+use crate::db::SqlBuilder;
 use crate::domain::{AccountRole, UserStatus};
 use crate::jsonapi::error::ApiError;
 
@@ -132,8 +133,69 @@ impl Decision {
     }
 }
 
+/// Which soft-deleted rows a query sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Discarded {
+    /// Live rows only: the default everywhere.
+    Exclude,
+    Only,
+    All,
+}
+
+/// What a query may see: the caller, the account whose rows it lists (`None`: any
+/// account — a platform admin's lookup by id) and which soft-deleted rows.
+#[derive(Debug, Clone)]
+pub struct Scope<'a> {
+    pub caller: &'a Caller,
+    pub account_id: Option<String>,
+    pub discarded: Discarded,
+}
+
+impl<'a> Scope<'a> {
+    /// The caller's own account, live rows.
+    pub fn live(caller: &'a Caller) -> Self {
+        Scope {
+            caller,
+            account_id: Some(caller.account_id.clone()),
+            discarded: Discarded::Exclude,
+        }
+    }
+}
+
+/// The scope of a lookup by id: admins also see soft-deleted rows (to restore them);
+/// platform admins see every account.
+pub fn single_scope(caller: &Caller) -> Scope<'_> {
+    let mut scope = Scope::live(caller);
+    if caller.platform_admin {
+        scope.account_id = None;
+    }
+    if caller.platform_admin || caller.is_account_admin() {
+        scope.discarded = Discarded::All;
+    }
+    scope
+}
+
 pub mod user {
     use super::*;
+
+    /// The users of an account: its home users, plus guests when it has any. Without
+    /// guests the condition is `users.account_id = ?` alone, which the account-leading
+    /// indexes answer in sort order without touching other accounts' rows.
+    pub fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        let Some(account_id) = &scope.account_id else {
+            return;
+        };
+        let own_account = *account_id == scope.caller.account_id;
+        if own_account && !scope.caller.account_has_guests {
+            q.sql(" AND users.account_id = ").bind(account_id.clone());
+        } else {
+            q.sql(" AND (users.account_id = ")
+                .bind(account_id.clone())
+                .sql(" OR users.id IN (SELECT m.user_id FROM account_memberships m WHERE m.account_id = ")
+                .bind(account_id.clone())
+                .sql("))");
+        }
+    }
 
     actions! {
         Edit => "edit",
@@ -189,6 +251,16 @@ pub mod user {
 pub mod account {
     use super::*;
 
+    /// The accounts the caller belongs to (home and guest); every account for platform
+    /// admins.
+    pub fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        if !scope.caller.platform_admin {
+            q.sql(" AND accounts.id IN (SELECT a.account_id FROM account_memberships a WHERE a.user_id = ")
+                .bind(scope.caller.user_id.clone())
+                .sql(")");
+        }
+    }
+
     actions! {
         Edit => "edit",
         Delete => "delete",
@@ -214,6 +286,13 @@ pub mod account {
 
 pub mod team {
     use super::*;
+
+    /// The teams of the scope's account.
+    pub fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        if let Some(account_id) = &scope.account_id {
+            q.sql(" AND teams.account_id = ").bind(account_id.clone());
+        }
+    }
 
     actions! {
         Edit => "edit",
@@ -246,6 +325,16 @@ pub mod team {
 
 pub mod account_membership {
     use super::*;
+
+    /// The memberships of the scope's account whose users are not deleted.
+    pub fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        if let Some(account_id) = &scope.account_id {
+            q.sql(" AND account_memberships.account_id = ")
+                .bind(account_id.clone());
+        }
+        // Memberships of deleted users are gone with them.
+        q.sql(" AND EXISTS (SELECT 1 FROM users du WHERE du.id = account_memberships.user_id AND du.discarded_at IS NULL)");
+    }
 
     actions! {
         Edit => "edit",
@@ -309,6 +398,14 @@ pub mod account_membership {
 pub mod account_invitation {
     use super::*;
 
+    /// The invitations of the scope's account (who may read them at all: `read`).
+    pub fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        if let Some(account_id) = &scope.account_id {
+            q.sql(" AND account_invitations.account_id = ")
+                .bind(account_id.clone());
+        }
+    }
+
     actions! {
         Delete => "delete",
     }
@@ -334,6 +431,16 @@ pub mod account_invitation {
 pub mod team_membership {
     use super::*;
 
+    /// The memberships of the scope's account's live teams whose users are not deleted.
+    pub fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        // Visible when its team is a live team of the account and its user is not deleted.
+        q.sql(" AND EXISTS (SELECT 1 FROM teams st WHERE st.id = team_memberships.team_id AND st.discarded_at IS NULL");
+        if let Some(account_id) = &scope.account_id {
+            q.sql(" AND st.account_id = ").bind(account_id.clone());
+        }
+        q.sql(") AND EXISTS (SELECT 1 FROM users su WHERE su.id = team_memberships.user_id AND su.discarded_at IS NULL)");
+    }
+
     actions! {
         Edit => "edit",
         Delete => "delete",
@@ -358,6 +465,30 @@ pub mod team_membership {
 
 pub mod device {
     use super::*;
+
+    /// A user's own devices; an admin also those of the users homed in its account.
+    pub fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        let caller = scope.caller;
+        if caller.platform_admin {
+            return;
+        }
+        if caller.role.is_admin() {
+            // Admins read the devices of the live users homed in their account, and
+            // their own. A guest's devices stay private to its home account: another
+            // account that the user joined sees the user, not its push tokens.
+            q.sql(" AND (devices.user_id = ")
+                .bind(caller.user_id.clone())
+                .sql(
+                    " OR devices.user_id IN (SELECT du.id FROM users du \
+                     WHERE du.discarded_at IS NULL AND du.account_id = ",
+                )
+                .bind(caller.account_id.clone())
+                .sql("))");
+        } else {
+            q.sql(" AND devices.user_id = ")
+                .bind(caller.user_id.clone());
+        }
+    }
 
     actions! {
         Edit => "edit",
@@ -391,8 +522,28 @@ pub fn authorize(allowed: bool, action: &str) -> Result<(), ApiError> {
 pub mod audit_event {
     use super::*;
 
+    /// The events of the scope's account (who may read them at all: `read`).
+    pub fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        if let Some(account_id) = &scope.account_id {
+            q.sql(" AND audit_events.account_id = ")
+                .bind(account_id.clone());
+        }
+    }
+
     /// The audit log is for account admins and owners (and platform admins).
     pub fn read(caller: &Caller) -> bool {
         is_admin(caller)
+    }
+}
+
+pub mod session {
+    use super::*;
+
+    /// A caller sees only its own live sessions — platform admins included.
+    pub fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        q.sql(" AND sessions.user_id = ")
+            .bind(scope.caller.user_id.clone())
+            .sql(" AND sessions.revoked_at IS NULL AND sessions.expires_at > ")
+            .bind(scope.caller.now);
     }
 }

@@ -131,11 +131,7 @@ impl Resource for AccountResource {
     ];
 
     fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
-        if !scope.caller.platform_admin {
-            q.sql(" AND accounts.id IN (SELECT a.account_id FROM account_memberships a WHERE a.user_id = ")
-                .bind(scope.caller.user_id.clone())
-                .sql(")");
-        }
+        policy::account::scope(q, scope);
     }
 
     fn actions(row: &AccountRow, caller: &Caller) -> Vec<(&'static str, bool)> {

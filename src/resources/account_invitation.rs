@@ -133,10 +133,7 @@ impl Resource for AccountInvitationResource {
     ];
 
     fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
-        if let Some(account_id) = &scope.account_id {
-            q.sql(" AND account_invitations.account_id = ")
-                .bind(account_id.clone());
-        }
+        policy::account_invitation::scope(q, scope);
     }
 
     fn may_read(caller: &Caller) -> bool {

@@ -120,12 +120,7 @@ impl Resource for AccountMembershipResource {
     ];
 
     fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
-        if let Some(account_id) = &scope.account_id {
-            q.sql(" AND account_memberships.account_id = ")
-                .bind(account_id.clone());
-        }
-        // Memberships of deleted users are gone with them.
-        q.sql(" AND EXISTS (SELECT 1 FROM users du WHERE du.id = account_memberships.user_id AND du.discarded_at IS NULL)");
+        policy::account_membership::scope(q, scope);
     }
 
     /// Facts the permissions depend on, so that `meta.permissions` says `false` where the

@@ -118,10 +118,7 @@ impl Resource for AuditEventResource {
     ];
 
     fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
-        if let Some(account_id) = &scope.account_id {
-            q.sql(" AND audit_events.account_id = ")
-                .bind(account_id.clone());
-        }
+        policy::audit_event::scope(q, scope);
     }
 
     fn may_read(caller: &Caller) -> bool {

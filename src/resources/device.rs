@@ -106,26 +106,7 @@ impl Resource for DeviceResource {
     const LINKS: &'static [(&'static str, Link)] = &[("user", Link::ToOne { column: "user_id" })];
 
     fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
-        let caller = scope.caller;
-        if caller.platform_admin {
-            return;
-        }
-        if caller.role.is_admin() {
-            // Admins read the devices of the live users homed in their account, and
-            // their own. A guest's devices stay private to its home account: another
-            // account that the user joined sees the user, not its push tokens.
-            q.sql(" AND (devices.user_id = ")
-                .bind(caller.user_id.clone())
-                .sql(
-                    " OR devices.user_id IN (SELECT du.id FROM users du \
-                     WHERE du.discarded_at IS NULL AND du.account_id = ",
-                )
-                .bind(caller.account_id.clone())
-                .sql("))");
-        } else {
-            q.sql(" AND devices.user_id = ")
-                .bind(caller.user_id.clone());
-        }
+        policy::device::scope(q, scope);
     }
 
     fn actions(row: &DeviceRow, caller: &Caller) -> Vec<(&'static str, bool)> {

@@ -28,47 +28,9 @@ use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode};
 use crate::jsonapi::query::{FilterClause, FilterOp, FilterValue, IncludeTree, Page, Query};
 use crate::jsonapi::schema::{Relationship, ResourceSchema};
 
-/// Which soft-deleted rows a query sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Discarded {
-    /// Live rows only: the default everywhere.
-    Exclude,
-    Only,
-    All,
-}
-
-/// What a query may see: the caller, the account whose rows it lists (`None`: any
-/// account — a platform admin's lookup by id) and which soft-deleted rows.
-#[derive(Debug, Clone)]
-pub struct Scope<'a> {
-    pub caller: &'a Caller,
-    pub account_id: Option<String>,
-    pub discarded: Discarded,
-}
-
-impl<'a> Scope<'a> {
-    /// The caller's own account, live rows.
-    pub fn live(caller: &'a Caller) -> Self {
-        Scope {
-            caller,
-            account_id: Some(caller.account_id.clone()),
-            discarded: Discarded::Exclude,
-        }
-    }
-}
-
-/// The scope of a lookup by id: admins also see soft-deleted rows (to restore them);
-/// platform admins see every account.
-pub fn single_scope(caller: &Caller) -> Scope<'_> {
-    let mut scope = Scope::live(caller);
-    if caller.platform_admin {
-        scope.account_id = None;
-    }
-    if caller.platform_admin || caller.is_account_admin() {
-        scope.discarded = Discarded::All;
-    }
-    scope
-}
+// What a query may see — the tenant rule — is the policy's: `Scope`, `Discarded` and
+// `single_scope` live in `crate::policy` beside each type's `scope`.
+pub use crate::policy::{Discarded, Scope, single_scope};
 
 /// After the statement that deletes a row: none changed means a concurrent request
 /// deleted it first (and answered 204), so this one is a 404.

@@ -124,12 +124,9 @@ impl Resource for SessionResource {
         ),
     ];
 
-    /// A caller sees only its own live sessions — platform admins included.
+    /// The policy's tenant rule (`policy::session::scope`).
     fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
-        q.sql(" AND sessions.user_id = ")
-            .bind(scope.caller.user_id.clone())
-            .sql(" AND sessions.revoked_at IS NULL AND sessions.expires_at > ")
-            .bind(scope.caller.now);
+        crate::policy::session::scope(q, scope);
     }
 
     fn actions(_row: &SessionRow, _caller: &Caller) -> Vec<(&'static str, bool)> {

@@ -137,9 +137,7 @@ impl Resource for TeamResource {
     ];
 
     fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
-        if let Some(account_id) = &scope.account_id {
-            q.sql(" AND teams.account_id = ").bind(account_id.clone());
-        }
+        policy::team::scope(q, scope);
     }
 
     fn caller_columns(q: &mut SqlBuilder, scope: &Scope<'_>) {

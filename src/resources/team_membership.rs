@@ -109,12 +109,7 @@ impl Resource for TeamMembershipResource {
     ];
 
     fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
-        // Visible when its team is a live team of the account and its user is not deleted.
-        q.sql(" AND EXISTS (SELECT 1 FROM teams st WHERE st.id = team_memberships.team_id AND st.discarded_at IS NULL");
-        if let Some(account_id) = &scope.account_id {
-            q.sql(" AND st.account_id = ").bind(account_id.clone());
-        }
-        q.sql(") AND EXISTS (SELECT 1 FROM users su WHERE su.id = team_memberships.user_id AND su.discarded_at IS NULL)");
+        policy::team_membership::scope(q, scope);
     }
 
     fn caller_columns(q: &mut SqlBuilder, scope: &Scope<'_>) {

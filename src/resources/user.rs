@@ -248,23 +248,9 @@ impl Resource for UserResource {
         ("devices", Link::Reverse { column: "user_id" }),
     ];
 
-    /// The users of an account: its home users, plus guests when it has any. Without
-    /// guests the condition is `users.account_id = ?` alone, which the account-leading
-    /// indexes answer in sort order without touching other accounts' rows.
+    /// The policy's tenant rule (`policy::user::scope`).
     fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {
-        let Some(account_id) = &scope.account_id else {
-            return;
-        };
-        let own_account = *account_id == scope.caller.account_id;
-        if own_account && !scope.caller.account_has_guests {
-            q.sql(" AND users.account_id = ").bind(account_id.clone());
-        } else {
-            q.sql(" AND (users.account_id = ")
-                .bind(account_id.clone())
-                .sql(" OR users.id IN (SELECT m.user_id FROM account_memberships m WHERE m.account_id = ")
-                .bind(account_id.clone())
-                .sql("))");
-        }
+        policy::user::scope(q, scope);
     }
 
     fn actions(row: &UserRow, caller: &Caller) -> Vec<(&'static str, bool)> {
