@@ -178,6 +178,13 @@ pub fn single_scope(caller: &Caller) -> Scope<'_> {
 pub mod user {
     use super::*;
 
+    /// The ids of the live users `scope` may see, as a subquery: what a filter naming
+    /// users may match through (`FilterSql::Through`).
+    pub fn visible_ids(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        q.sql("SELECT users.id FROM users WHERE users.discarded_at IS NULL");
+        self::scope(q, scope);
+    }
+
     /// The users of an account: its home users, plus guests when it has any. Without
     /// guests the condition is `users.account_id = ?` alone, which the account-leading
     /// indexes answer in sort order without touching other accounts' rows.
@@ -286,6 +293,13 @@ pub mod account {
 
 pub mod team {
     use super::*;
+
+    /// The ids of the live teams `scope` may see, as a subquery: what a filter naming
+    /// teams may match through (`FilterSql::Through`).
+    pub fn visible_ids(q: &mut SqlBuilder, scope: &Scope<'_>) {
+        q.sql("SELECT teams.id FROM teams WHERE teams.discarded_at IS NULL");
+        self::scope(q, scope);
+    }
 
     /// The teams of the scope's account.
     pub fn scope(q: &mut SqlBuilder, scope: &Scope<'_>) {

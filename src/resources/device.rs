@@ -266,9 +266,7 @@ pub async fn create(
         move |conn, caller| {
             if let Some(owner) = other_owner {
                 let pointer = "/data/relationships/user";
-                super::engine::find_linked::<super::user::UserResource>(
-                    conn, caller, &owner, pointer,
-                )?;
+                super::engine::find_linked_node(&super::USERS, conn, caller, &owner, pointer)?;
                 return Err(
                     ApiError::forbidden("A user registers only its own devices.")
                         .with_source(ErrorSource::Pointer(pointer.into())),

@@ -72,7 +72,7 @@ pub enum FilterSql {
     Contains(&'static [&'static str]),
     /// `id IN (SELECT owner FROM table WHERE target IN (values))` — e.g. users of a team
     /// — where the targets are only those the caller may see (`visible`, usually
-    /// [`visible_ids`] of the target type): a filter that names another resource never
+    /// the target type's `policy::…::visible_ids`): a filter that names another resource never
     /// matches through a row the caller cannot see (SPEC §2).
     Through {
         table: &'static str,
@@ -86,20 +86,6 @@ pub enum FilterSql {
 
 /// Appends `SELECT id FROM … WHERE …`: the ids of a type's rows that a scope may see.
 pub type VisibleIds = fn(&mut SqlBuilder, &Scope<'_>);
-
-/// The ids of `R`'s live rows that `scope` may see, as a subquery.
-pub fn visible_ids<R: Resource>(q: &mut SqlBuilder, scope: &Scope<'_>) {
-    let live = Scope {
-        caller: scope.caller,
-        account_id: scope.account_id.clone(),
-        discarded: Discarded::Exclude,
-    };
-    q.sql(&format!("SELECT {0}.id FROM {0} WHERE 1 = 1", R::TABLE));
-    if R::SOFT_DELETE {
-        q.sql(&format!(" AND {}.discarded_at IS NULL", R::TABLE));
-    }
-    R::scope(q, &live);
-}
 
 /// How a relationship finds its targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -696,25 +682,43 @@ pub fn find_live<R: Resource>(
     find::<R>(conn, &scope, id)
 }
 
-/// The live row of `R` that a request body's linkage names, as the caller sees it by
-/// id: 404 `not_found` at `pointer` when there is none or the caller may not see it —
-/// checked before permissions and values, so the answer never depends on whether a
-/// hidden row exists (SPEC §2).
+/// [`find_linked_node`] for a type whose row the caller needs.
 pub fn find_linked<R: Resource>(
     conn: &mut DbConnection,
     caller: &Caller,
     id: &str,
     pointer: &str,
 ) -> ApiResult<R::Row> {
-    find_live::<R>(conn, caller, id).map_err(|e| {
-        if e.code() == ErrorCode::NotFound.code() {
-            ApiError::not_found().with_source(crate::jsonapi::error::ErrorSource::Pointer(
-                pointer.to_owned(),
-            ))
-        } else {
-            e
-        }
-    })
+    find_live::<R>(conn, caller, id).map_err(|e| at_linkage(e, pointer))
+}
+
+/// A not-found that a body's linkage caused points at that linkage.
+fn at_linkage(e: ApiError, pointer: &str) -> ApiError {
+    if e.code() == ErrorCode::NotFound.code() {
+        ApiError::not_found().with_source(crate::jsonapi::error::ErrorSource::Pointer(
+            pointer.to_owned(),
+        ))
+    } else {
+        e
+    }
+}
+
+/// The live resource of `resource`'s type that a request body's linkage names, as the
+/// caller sees it by id: 404 `not_found` at `pointer` when there is none or the caller
+/// may not see it — checked before permissions and values, so the answer never depends
+/// on whether a hidden row exists (SPEC §2).
+pub fn find_linked_node(
+    resource: &'static dyn DynResource,
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    pointer: &str,
+) -> ApiResult<Node> {
+    let mut scope = single_scope(caller);
+    scope.discarded = Discarded::Exclude;
+    resource
+        .find_node(conn, &scope, id)
+        .map_err(|e| at_linkage(e, pointer))
 }
 
 /// Soft-deletes the live row of `R` with this id (`discarded_at` and `updated_at` set to

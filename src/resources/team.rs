@@ -112,7 +112,7 @@ impl Resource for TeamResource {
                 table: "team_memberships",
                 owner_column: "team_id",
                 target_column: "user_id",
-                visible: super::engine::visible_ids::<super::user::UserResource>,
+                visible: policy::user::visible_ids,
             },
         ),
         ("discarded", FilterSql::Special),

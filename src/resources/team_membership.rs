@@ -138,7 +138,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::engine::single_scope;
+use super::engine::{DynResource, single_scope};
 use super::write::{
     Written, change_and_show, change_only, refuse_unsettable, refuse_unsettable_on_create,
 };
@@ -219,7 +219,7 @@ fn authorize_pair(
     pointers: (&str, &str),
 ) -> ApiResult<String> {
     let (account_id, maintains) = linked_team(conn, caller, team_id, pointers.0)?;
-    super::engine::find_linked::<super::user::UserResource>(conn, caller, user_id, pointers.1)?;
+    super::engine::find_linked_node(&super::USERS, conn, caller, user_id, pointers.1)?;
     policy::team::decide(caller, policy::team::Action::ManageMembers, maintains)
         .enforce("manage the members of")?;
     if !in_account(conn, &account_id, user_id)? {
@@ -562,18 +562,10 @@ pub async fn change_relationship(
         // The owner must be visible; each member is then checked pair by pair.
         match side {
             Side::User => {
-                super::engine::find::<super::user::UserResource>(
-                    conn,
-                    &single_scope(caller),
-                    &owner_id,
-                )?;
+                super::USERS.find_node(conn, &single_scope(caller), &owner_id)?;
             }
             Side::Team => {
-                super::engine::find::<super::team::TeamResource>(
-                    conn,
-                    &single_scope(caller),
-                    &owner_id,
-                )?;
+                super::TEAMS.find_node(conn, &single_scope(caller), &owner_id)?;
             }
         }
         change_members(conn, caller, side, &owner_id, &wanted, change, "/data")
@@ -598,9 +590,7 @@ pub fn check_visible(
                 linked_team(conn, caller, other, &pointer)?;
             }
             Side::Team => {
-                super::engine::find_linked::<super::user::UserResource>(
-                    conn, caller, other, &pointer,
-                )?;
+                super::engine::find_linked_node(&super::USERS, conn, caller, other, &pointer)?;
             }
         }
     }

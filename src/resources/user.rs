@@ -222,7 +222,7 @@ impl Resource for UserResource {
                 table: "team_memberships",
                 owner_column: "user_id",
                 target_column: "team_id",
-                visible: super::engine::visible_ids::<super::team::TeamResource>,
+                visible: policy::team::visible_ids,
             },
         ),
         ("discarded", FilterSql::Special),
