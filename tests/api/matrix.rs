@@ -1136,3 +1136,4 @@ async fn a_visible_deleted_users_edit_and_delete_are_409_invalid_transition() {
 }
 
 mod consent;
+mod types;
