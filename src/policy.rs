@@ -114,6 +114,12 @@ impl Decision {
         }
     }
 
+    /// A refusal (or not) for the resource's status alone, whoever asks: 409
+    /// `invalid_transition` when `allowed` is false.
+    pub fn from_status(allowed: bool) -> Self {
+        Decision::from(true, allowed)
+    }
+
     pub fn allowed(self) -> bool {
         self == Decision::Allowed
     }
@@ -319,21 +325,28 @@ pub mod team {
         is_admin(caller)
     }
 
-    /// `maintainer`: the caller maintains this team. Admins do everything; a team's
-    /// maintainers edit it and manage its members.
-    pub fn decide(caller: &Caller, action: Action, maintainer: bool) -> Decision {
-        Decision::from(
-            is_admin(caller)
-                || match action {
-                    Action::Edit | Action::ManageMembers => maintainer,
-                    Action::Delete => false,
-                },
-            true,
-        )
+    /// What a team's permissions depend on besides the caller.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Facts {
+        /// The caller maintains this team.
+        pub maintainer: bool,
+        /// Soft-deleted: admins still see it, and nothing can be done to it (409
+        /// `invalid_transition`, as for a deleted user).
+        pub deleted: bool,
     }
 
-    pub fn actions(caller: &Caller, maintainer: bool) -> Vec<(&'static str, bool)> {
-        permissions(Action::ALL, |a| decide(caller, a, maintainer))
+    /// Admins do everything; a team's maintainers edit it and manage its members.
+    pub fn decide(caller: &Caller, action: Action, team: Facts) -> Decision {
+        let role_allows = is_admin(caller)
+            || match action {
+                Action::Edit | Action::ManageMembers => team.maintainer,
+                Action::Delete => false,
+            };
+        Decision::from(role_allows, !team.deleted)
+    }
+
+    pub fn actions(caller: &Caller, team: Facts) -> Vec<(&'static str, bool)> {
+        permissions(Action::ALL, |a| decide(caller, a, team))
     }
 }
 
@@ -463,11 +476,12 @@ pub mod team_membership {
     /// `maintainer_of_team`: the caller maintains the membership's team. Whoever manages
     /// a team's members changes and removes its memberships.
     pub fn decide(caller: &Caller, action: Action, maintainer_of_team: bool) -> Decision {
-        let manages = super::team::decide(
-            caller,
-            super::team::Action::ManageMembers,
-            maintainer_of_team,
-        );
+        // Memberships are seen only in live teams.
+        let team = super::team::Facts {
+            maintainer: maintainer_of_team,
+            deleted: false,
+        };
+        let manages = super::team::decide(caller, super::team::Action::ManageMembers, team);
         match action {
             Action::Edit | Action::Delete => manages,
         }

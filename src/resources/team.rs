@@ -57,6 +57,16 @@ pub struct TeamRow {
     pub caller_maintains: bool,
 }
 
+impl TeamRow {
+    /// What the policy needs to know about this team, for the caller it was loaded for.
+    pub fn facts(&self) -> policy::team::Facts {
+        policy::team::Facts {
+            maintainer: self.caller_maintains,
+            deleted: self.discarded_at.is_some(),
+        }
+    }
+}
+
 impl ResourceView for TeamRow {
     fn schema(&self) -> &'static ResourceSchema {
         &SCHEMA
@@ -150,7 +160,7 @@ impl Resource for TeamResource {
     }
 
     fn actions(row: &TeamRow, caller: &Caller) -> Vec<(&'static str, bool)> {
-        policy::team::actions(caller, row.caller_maintains)
+        policy::team::actions(caller, row.facts())
     }
 }
 
@@ -354,12 +364,17 @@ pub async fn update(
         &super::TEAMS,
         StatusCode::OK,
         move |conn, caller| {
-            let current = super::engine::find_live::<TeamResource>(conn, caller, &id)?;
+            // Admins see a deleted team: changing it is then 409, not 404.
+            let current = super::engine::find::<TeamResource>(
+                conn,
+                &super::engine::single_scope(caller),
+                &id,
+            )?;
             let users = input.to_many_ids("users");
             if let Some(users) = &users {
                 check_visible(conn, caller, Side::Team, users, USERS_POINTER)?;
             }
-            policy::team::decide(caller, policy::team::Action::Edit, current.caller_maintains)
+            policy::team::decide(caller, policy::team::Action::Edit, current.facts())
                 .enforce("edit")?;
             refuse_unsettable(conn, caller, &input, &["users"], &super::TEAMS, &current)?;
             input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
@@ -422,13 +437,10 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     change_only(&state, &ctx, caller, move |conn, caller| {
-        let current = super::engine::find_live::<TeamResource>(conn, caller, &id)?;
-        policy::team::decide(
-            caller,
-            policy::team::Action::Delete,
-            current.caller_maintains,
-        )
-        .enforce("delete")?;
+        let current =
+            super::engine::find::<TeamResource>(conn, &super::engine::single_scope(caller), &id)?;
+        policy::team::decide(caller, policy::team::Action::Delete, current.facts())
+            .enforce("delete")?;
         super::engine::soft_delete::<TeamResource>(conn, &current.id, caller.now)?;
         audit::record_by(
             conn,

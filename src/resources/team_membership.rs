@@ -179,6 +179,14 @@ fn visible_team(
     Ok(Some((account_id, maintains > 0)))
 }
 
+/// The policy's facts of a team found by `visible_team` (always live).
+fn live_team(maintainer: bool) -> policy::team::Facts {
+    policy::team::Facts {
+        maintainer,
+        deleted: false,
+    }
+}
+
 /// Is the user a live member of the account?
 fn in_account(conn: &mut DbConnection, account_id: &str, user_id: &str) -> ApiResult<bool> {
     let found: i64 = account_memberships::table
@@ -220,8 +228,12 @@ fn authorize_pair(
 ) -> ApiResult<String> {
     let (account_id, maintains) = linked_team(conn, caller, team_id, pointers.0)?;
     super::engine::find_linked_node(&super::USERS, conn, caller, user_id, pointers.1)?;
-    policy::team::decide(caller, policy::team::Action::ManageMembers, maintains)
-        .enforce("manage the members of")?;
+    policy::team::decide(
+        caller,
+        policy::team::Action::ManageMembers,
+        live_team(maintains),
+    )
+    .enforce("manage the members of")?;
     if !in_account(conn, &account_id, user_id)? {
         return Err(ApiError::validation(
             pointers.1,
@@ -559,14 +571,27 @@ pub async fn change_relationship(
     let target_type = if side == Side::User { "team" } else { "user" };
     let wanted: Vec<String> = parse_identifiers(body.0, target_type, true)?;
     change_only(&state, &ctx, caller, move |conn, caller| {
-        // The owner must be visible; each member is then checked pair by pair.
-        match side {
+        // The owner must be visible; each member is then checked pair by pair. Admins
+        // see a deleted user or team, whose memberships can no longer change: 409, as
+        // for any other change to it.
+        let deleted = match side {
             Side::User => {
                 super::USERS.find_node(conn, &single_scope(caller), &owner_id)?;
+                users::table
+                    .find(&owner_id)
+                    .select(users::discarded_at.is_not_null())
+                    .first::<bool>(conn)?
             }
             Side::Team => {
                 super::TEAMS.find_node(conn, &single_scope(caller), &owner_id)?;
+                teams::table
+                    .find(&owner_id)
+                    .select(teams::discarded_at.is_not_null())
+                    .first::<bool>(conn)?
             }
+        };
+        if deleted {
+            return policy::Decision::from_status(false).enforce("change the members of");
         }
         change_members(conn, caller, side, &owner_id, &wanted, change, "/data")
     })
@@ -669,8 +694,12 @@ pub fn change_members(
         let (team_id, user_id) = pair(other);
         let pointer = format!("{pointer}/{}", position(other));
         let (account_id, maintains) = linked_team(conn, caller, &team_id, &pointer)?;
-        policy::team::decide(caller, policy::team::Action::ManageMembers, maintains)
-            .enforce("manage the members of")?;
+        policy::team::decide(
+            caller,
+            policy::team::Action::ManageMembers,
+            live_team(maintains),
+        )
+        .enforce("manage the members of")?;
         remove_member(conn, caller, &account_id, &team_id, &user_id)?;
     }
     Ok(())

@@ -124,17 +124,18 @@ async fn teams_are_created_updated_and_deleted_with_audit_events() {
     let kept = app.get(&format!("/teams/{id}"), &owner.token).await;
     kept.assert_status(200);
     time(&kept.body["data"]["attributes"]["discarded_at"]);
-    // A deleted team can be neither changed nor deleted again.
+    // A deleted team can be neither changed nor deleted again: the admin sees it, so
+    // its status refuses (409), as for a deleted user.
     app.delete(&format!("/teams/{id}"), &owner.token)
         .await
-        .assert_error(404, "not_found");
+        .assert_error(409, "invalid_transition");
     app.patch(
         &format!("/teams/{id}"),
         &owner.token,
         &json!({"data": {"type": "team", "id": id, "attributes": {"name": "Zombie"}}}),
     )
     .await
-    .assert_error(404, "not_found");
+    .assert_error(409, "invalid_transition");
     let (_, member) = app
         .member(&owner.token, "acme", "Mia", "mia@acme.test", "member")
         .await;
@@ -601,4 +602,48 @@ async fn concurrent_creates_of_one_team_name_are_one_team_and_one_taken() {
         loser.assert_error(409, "taken");
         assert_eq!(loser.error()["source"]["pointer"], "/data/attributes/name");
     }
+}
+
+/// SPEC §2: 404 is for what the caller cannot see, `invalid_transition` for what the
+/// resource's status does not allow, and `meta.permissions` says so. Admins still see a
+/// deleted team (as they see a deleted user): every change to it is then 409 and its
+/// permissions are all false; to anyone else it does not exist.
+#[tokio::test]
+async fn a_deleted_team_admins_still_see_refuses_every_change_with_409() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let (ada, ada_token) = app
+        .member(&owner.token, "acme", "Ada", "ada@acme.test", "member")
+        .await;
+    let team = create_team(&app, &owner.token, "Gone").await;
+    app.delete(&format!("/teams/{team}"), &owner.token)
+        .await
+        .assert_status(204);
+    let shown = app.get(&format!("/teams/{team}"), &owner.token).await;
+    shown.assert_status(200);
+    assert_eq!(
+        shown.body["data"]["meta"]["permissions"]["actions"],
+        json!({"edit": false, "delete": false, "manage_members": false})
+    );
+    for resp in [
+        app.patch(
+            &format!("/teams/{team}"),
+            &owner.token,
+            &json!({"data": {"type": "team", "id": team, "attributes": {"description": "x"}}}),
+        )
+        .await,
+        app.delete(&format!("/teams/{team}"), &owner.token).await,
+        app.post(
+            &format!("/teams/{team}/relationships/users"),
+            Some(&owner.token),
+            &identifiers("user", &[&ada]),
+        )
+        .await,
+    ] {
+        resp.assert_error(409, "invalid_transition");
+    }
+    // A plain member cannot see it at all.
+    app.get(&format!("/teams/{team}"), &ada_token)
+        .await
+        .assert_error(404, "not_found");
 }
