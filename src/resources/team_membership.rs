@@ -593,6 +593,7 @@ pub async fn change_relationship(
         if deleted {
             return policy::Decision::from_status(false).enforce("change the members of");
         }
+        check_visible(conn, caller, side, &wanted, "/data")?;
         change_members(conn, caller, side, &owner_id, &wanted, change, "/data")
     })
     .await
@@ -624,7 +625,9 @@ pub fn check_visible(
 
 /// Adds, removes or replaces the team memberships of one user (`Side::User`, members are
 /// teams) or one team (`Side::Team`, members are users) — the owner already found visible
-/// — authorizing each pair as if it were sent alone. `pointer` is where the member list
+/// and every member checked by [`check_visible`] (callers run it first, so that a hidden
+/// member is a 404 before any pair's 403) — authorizing each pair as if it were sent
+/// alone. `pointer` is where the member list
 /// is in the request (`/data` for a relationship endpoint,
 /// `/data/relationships/teams/data` in a resource's body). In the caller's transaction.
 pub fn change_members(
@@ -675,7 +678,6 @@ pub fn change_members(
         ),
     };
     let position = |other: &String| wanted.iter().position(|w| w == other).unwrap_or(0);
-    check_visible(conn, caller, side, wanted, pointer)?;
     for other in to_add {
         let pointer = format!("{pointer}/{}", position(other));
         let (team_id, user_id) = pair(other);

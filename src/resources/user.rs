@@ -688,7 +688,7 @@ fn shown_attributes(row: &UserRow) -> Map<String, Value> {
 
 /// The user with this id as the caller sees it, for a change: admins see deleted users
 /// too, and the policy then answers 409 `invalid_transition` rather than 404.
-fn find_for_change(conn: &mut DbConnection, caller: &Caller, id: &str) -> ApiResult<UserRow> {
+pub fn find_for_change(conn: &mut DbConnection, caller: &Caller, id: &str) -> ApiResult<UserRow> {
     engine::find::<UserResource>(conn, &single_scope(caller), id)
 }
 

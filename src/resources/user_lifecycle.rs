@@ -10,10 +10,9 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::account_membership::ensure_other_owner;
-use super::engine;
-use super::engine::{ensure_changed, single_scope};
+use super::engine::ensure_changed;
 use super::session::end_all_sessions;
-use super::user::{UserResource, UserRow, issue_invitation, revoke_invitations};
+use super::user::{UserRow, find_for_change, issue_invitation, revoke_invitations};
 use super::write::{Written, change_and_show, change_only};
 use crate::audit::{self, Changes};
 use crate::auth::{Caller, password};
@@ -249,7 +248,7 @@ pub async fn action(
         &super::USERS,
         StatusCode::OK,
         move |conn, caller| {
-            let user = engine::find::<UserResource>(conn, &single_scope(caller), &id)?;
+            let user = find_for_change(conn, caller, &id)?;
             decide(caller, action, &user.facts(caller)).enforce(action.name())?;
             let meta = perform(conn, caller, action, &user)?;
             Ok(Written { id, meta })
@@ -337,7 +336,7 @@ pub async fn change_password(
     let stored_hash = state
         .db
         .run(&ctx.db, move |conn| -> ApiResult<_> {
-            let user = engine::find::<UserResource>(conn, &single_scope(&check_caller), &check_id)?;
+            let user = find_for_change(conn, &check_caller, &check_id)?;
             decide(
                 &check_caller,
                 Action::ChangePassword,
@@ -376,7 +375,7 @@ pub async fn change_password(
 
     change_only(&state, &ctx, caller, move |conn, caller| {
         // Decided again: the user may have changed while the hash was computed.
-        let user = engine::find::<UserResource>(conn, &single_scope(caller), &id)?;
+        let user = find_for_change(conn, caller, &id)?;
         decide(caller, Action::ChangePassword, &user.facts(caller))
             .enforce("change the password of")?;
         diesel::update(users::table.find(&user.id))
@@ -408,7 +407,7 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     change_only(&state, &ctx, caller, move |conn, caller| {
-        let current = engine::find::<UserResource>(conn, &single_scope(caller), &id)?;
+        let current = find_for_change(conn, caller, &id)?;
         decide(caller, Action::Delete, &current.facts(caller)).enforce("delete")?;
         ensure_no_sole_ownership(conn, &id, &current.account_id)?;
         let changed = diesel::update(users::table.find(&id).filter(users::discarded_at.is_null()))

@@ -5,33 +5,10 @@
 //! is 403 at it unless it repeats the current value; a malformed relationship object is
 //! 400 `invalid_document`.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
-
-fn identifiers(type_name: &str, ids: &[&str]) -> Value {
-    json!({"data": ids.iter().map(|id| json!({"type": type_name, "id": id})).collect::<Vec<_>>()})
-}
-
-async fn linkage(app: &TestApp, path: &str, token: &str) -> Vec<String> {
-    let resp = app.get(path, token).await;
-    resp.assert_status(200);
-    let mut ids = resp.ids();
-    ids.sort();
-    ids
-}
-
-fn sorted(ids: &[&str]) -> Vec<String> {
-    let mut ids: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
-    ids.sort();
-    ids
-}
-
-#[track_caller]
-fn assert_pointer(resp: &Resp, status: u16, code: &str, pointer: &str) {
-    resp.assert_error(status, code);
-    assert_eq!(resp.error()["source"]["pointer"], pointer, "{}", resp.text);
-}
+use crate::org::{identifiers, linkage, set};
 
 #[tokio::test]
 async fn a_user_created_with_teams_gets_those_memberships_in_one_transaction() {
@@ -60,7 +37,7 @@ async fn a_user_created_with_teams_gets_those_memberships_in_one_transaction() {
             &owner.token
         )
         .await,
-        sorted(&[&core, &web])
+        set(&[&core, &web])
     );
     let events = app
         .get(
@@ -149,7 +126,7 @@ async fn a_team_created_with_users_gets_those_memberships() {
             &owner.token
         )
         .await,
-        sorted(&[&ada, &owner.user_id])
+        set(&[&ada, &owner.user_id])
     );
 }
 
@@ -185,7 +162,7 @@ async fn a_patch_with_a_to_many_relationship_replaces_the_set_member_by_member()
             &owner.token
         )
         .await,
-        sorted(&[&core])
+        set(&[&core])
     );
     // The owner moves her from Core to Web, in the same request as the rename.
     let moved = app
@@ -200,7 +177,7 @@ async fn a_patch_with_a_to_many_relationship_replaces_the_set_member_by_member()
             &owner.token
         )
         .await,
-        sorted(&[&web])
+        set(&[&web])
     );
     // An empty set empties it.
     app.patch(&format!("/users/{ada}"), &owner.token, &patch(&[]))
@@ -232,7 +209,7 @@ async fn a_patch_with_a_to_many_relationship_replaces_the_set_member_by_member()
             &owner.token
         )
         .await,
-        sorted(&[&ada])
+        set(&[&ada])
     );
 }
 

@@ -104,17 +104,6 @@ fn invitation_doc(email: &str, role: &str) -> Value {
     json!({"data": {"type": "account_invitation", "attributes": {"email": email, "role": role}}})
 }
 
-#[track_caller]
-fn assert_pointer(resp: &Resp, status: u16, code: &str, pointer: &str) {
-    resp.assert_error(status, code);
-    assert_eq!(
-        resp.error()["source"]["pointer"],
-        pointer,
-        "pointer: {}",
-        resp.text
-    );
-}
-
 /// Acme's audit events with this action on this target, as `token` lists them.
 async fn events(app: &TestApp, token: &str, action: &str, target: &str) -> Resp {
     let resp = app

@@ -79,17 +79,6 @@ fn target_of(event: &Value) -> (Value, Value) {
     (data["type"].clone(), data["id"].clone())
 }
 
-#[track_caller]
-fn assert_pointer(resp: &Resp, status: u16, code: &str, pointer: &str) {
-    resp.assert_error(status, code);
-    assert_eq!(
-        resp.error()["source"]["pointer"],
-        pointer,
-        "error pointer; body: {}",
-        resp.text
-    );
-}
-
 async fn accept(app: &TestApp, token: &str, password: &str, name: Option<&str>) -> Resp {
     let mut attributes = json!({"token": token, "password": password});
     if let Some(name) = name {

@@ -1051,15 +1051,32 @@ fn check_agreement(cell: &str, allowed: bool, resp: &Resp) -> Option<String> {
     }
 }
 
-macro_rules! per_actor {
-    ($($name:ident => $actor:expr),* $(,)?) => {
-        /// `MATRIX`, one column (one server) per actor.
+/// One test per actor for a matrix (this one and those of `consent` and `types`):
+/// `status::<actor>` reports `$status(actor)`'s failures, `permissions::<actor>`
+/// `$permissions(actor)`'s — each actor on a server of its own, in parallel.
+macro_rules! every_actor {
+    ($what:literal, $status:ident, $permissions:ident) => {
+        every_actor!(@each $what, $status, $permissions;
+            owner => Actor::Owner,
+            admin => Actor::Admin,
+            member => Actor::Member,
+            maintainer => Actor::Maintainer,
+            other_accounts_member => Actor::OtherMember,
+            other_accounts_owner => Actor::OtherOwner,
+            platform_admin => Actor::PlatformAdmin,
+            deactivated => Actor::Deactivated,
+            anonymous => Actor::Anonymous,
+            guest => Actor::Guest,
+        );
+    };
+    (@each $what:literal, $status:ident, $permissions:ident; $($name:ident => $actor:expr),* $(,)?) => {
+        /// The status table, one column (one server) per actor.
         mod status {
             use super::*;
             $(
                 #[tokio::test]
                 async fn $name() {
-                    report(concat!("status matrix, ", stringify!($name)), &run_column($actor).await);
+                    report(concat!($what, " statuses, ", stringify!($name)), &$status($actor).await);
                 }
             )*
         }
@@ -1069,25 +1086,14 @@ macro_rules! per_actor {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    report(concat!("permissions, ", stringify!($name)), &run_permissions($actor).await);
+                    report(concat!($what, " permissions, ", stringify!($name)), &$permissions($actor).await);
                 }
             )*
         }
     };
 }
 
-per_actor! {
-    owner => Actor::Owner,
-    admin => Actor::Admin,
-    member => Actor::Member,
-    maintainer => Actor::Maintainer,
-    other_accounts_member => Actor::OtherMember,
-    other_accounts_owner => Actor::OtherOwner,
-    platform_admin => Actor::PlatformAdmin,
-    deactivated => Actor::Deactivated,
-    anonymous => Actor::Anonymous,
-    guest => Actor::Guest,
-}
+every_actor!("user matrix", run_column, run_permissions);
 
 /// The size of the matrix, checked so that a row cannot silently go missing.
 #[test]

@@ -80,6 +80,19 @@ impl Resp {
     }
 }
 
+/// Asserts an error document with this status and code whose first error points at
+/// `pointer` in the request body.
+#[track_caller]
+pub fn assert_pointer(resp: &Resp, status: u16, code: &str, pointer: &str) {
+    resp.assert_error(status, code);
+    assert_eq!(
+        resp.error()["source"]["pointer"],
+        pointer,
+        "error pointer; body: {}",
+        resp.text
+    );
+}
+
 /// `n` of the `Server-Timing` header's `queries=n`.
 pub fn queries(resp: &Resp) -> u64 {
     let timing = resp

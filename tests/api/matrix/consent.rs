@@ -359,7 +359,8 @@ async fn accept(app: &TestApp, token: Option<&str>, invitation: &str) -> Resp {
     .await
 }
 
-async fn run_column(who: Actor, index: usize) -> Vec<String> {
+async fn run_column(who: Actor) -> Vec<String> {
+    let index = ACTORS.iter().position(|a| *a == who).expect("an actor");
     let c = Consent::new().await;
     let mut failures = Vec::new();
     for (op, expected) in MATRIX {
@@ -473,50 +474,7 @@ fn agreement(cell: &str, allowed: bool, resp: &Resp) -> Option<String> {
     }
 }
 
-macro_rules! per_actor {
-    ($($name:ident => $who:expr),* $(,)?) => {
-        /// `MATRIX`, one column (one server) per actor.
-        mod status {
-            use super::*;
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let index = ACTORS.iter().position(|a| *a == $who).expect("an actor");
-                    report(
-                        concat!("consent matrix, ", stringify!($name)),
-                        &run_column($who, index).await,
-                    );
-                }
-            )*
-        }
-        /// Membership and invitation permissions ⇔ enforcement, one actor each.
-        mod permissions {
-            use super::*;
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    report(
-                        concat!("membership permissions, ", stringify!($name)),
-                        &run_permissions($who).await,
-                    );
-                }
-            )*
-        }
-    };
-}
-
-per_actor! {
-    owner => Actor::Owner,
-    admin => Actor::Admin,
-    member => Actor::Member,
-    maintainer => Actor::Maintainer,
-    other_accounts_member => Actor::OtherMember,
-    other_accounts_owner => Actor::OtherOwner,
-    platform_admin => Actor::PlatformAdmin,
-    deactivated => Actor::Deactivated,
-    anonymous => Actor::Anonymous,
-    guest => Actor::Guest,
-}
+every_actor!("consent matrix", run_column, run_permissions);
 
 #[test]
 fn the_consent_matrix_covers_every_actor_and_operation() {

@@ -604,7 +604,8 @@ impl Types {
     }
 }
 
-async fn run_column(who: Actor, index: usize) -> Vec<String> {
+async fn run_column(who: Actor) -> Vec<String> {
+    let index = ACTORS.iter().position(|a| *a == who).expect("an actor");
     let t = Types::new().await;
     let mut failures = Vec::new();
     for (op, expected) in MATRIX {
@@ -716,51 +717,7 @@ async fn agree(
     })
 }
 
-macro_rules! per_actor {
-    ($($name:ident => $who:expr),* $(,)?) => {
-        /// `MATRIX`, one column (one server) per actor.
-        mod status {
-            use super::*;
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let index = ACTORS.iter().position(|a| *a == $who).expect("an actor");
-                    report(
-                        concat!("types matrix, ", stringify!($name)),
-                        &run_column($who, index).await,
-                    );
-                }
-            )*
-        }
-        /// Team, team membership, device and session permissions ⇔ enforcement, one
-        /// actor (one server) each.
-        mod permissions {
-            use super::*;
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    report(
-                        concat!("types permissions, ", stringify!($name)),
-                        &run_permissions($who).await,
-                    );
-                }
-            )*
-        }
-    };
-}
-
-per_actor! {
-    owner => Actor::Owner,
-    admin => Actor::Admin,
-    member => Actor::Member,
-    maintainer => Actor::Maintainer,
-    other_accounts_member => Actor::OtherMember,
-    other_accounts_owner => Actor::OtherOwner,
-    platform_admin => Actor::PlatformAdmin,
-    deactivated => Actor::Deactivated,
-    anonymous => Actor::Anonymous,
-    guest => Actor::Guest,
-}
+every_actor!("types matrix", run_column, run_permissions);
 
 #[test]
 fn the_types_matrix_covers_every_actor_and_operation() {
