@@ -1,5 +1,6 @@
 //! The route table: which URL and method reach which handler. Reads of every type go
-//! through the shared handlers in `resources/read.rs`; writes to the type's own file.
+//! through the shared handlers in `resources/read.rs`; writes of every writable type through the
+//! shared handlers in `resources/write.rs`.
 
 use actix_web::dev::ResourceDef;
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, web};
@@ -7,11 +8,10 @@ use actix_web::{FromRequest, Handler, HttpResponse, Responder, web};
 use crate::jsonapi::error::{ApiError, ErrorCode};
 use crate::jsonapi::http::Ctx;
 use crate::jsonapi::openapi::{EndpointDoc, Output, Shape};
-use crate::resources::engine::DynResource;
 use crate::resources::read::{self, TypeRef};
+use crate::resources::write::{self, WriteRef};
 use crate::resources::{
-    self, account, account_invitation, account_membership, device, onboarding, session, team,
-    team_membership, user, user_lifecycle,
+    self, account_invitation, account_membership, onboarding, session, user, user_lifecycle,
 };
 use crate::state::AppState;
 
@@ -42,60 +42,35 @@ fn api_endpoints() -> Vec<Endpoint> {
     let mut endpoints = Vec::new();
     // Routes are matched in order, each by a regex: the busiest (collections, single
     // resources) go first.
-    for &resource in resources::ALL {
+    // Before `/account_invitations/{id}`, which would otherwise take `accept` for an id.
+    endpoints.push(
+        Endpoint::new(
+            "/account_invitations/accept",
+            Shape::Custom {
+                input: Some(&account_invitation::ACCEPTANCE_SCHEMA),
+                output: Output::Resource(201, &account_membership::SCHEMA),
+            },
+        )
+        .post(account_invitation::accept),
+    );
+    for registered in resources::TYPES {
+        let resource = registered.read;
         let schema = resource.schema();
-        let collection =
-            Endpoint::typed(resource, "", Shape::Collection(schema)).get(read::collection);
-        let single = Endpoint::typed(resource, "/{id}", Shape::Single(schema)).get(read::single);
-        let (collection, single) = match schema.path {
-            "users" => (
-                collection.post(user::create),
-                single.patch(user::update).delete(user_lifecycle::delete),
-            ),
-            "accounts" => (
-                collection.post(account::create),
-                single.patch(account::update).delete(account::delete),
-            ),
-            "teams" => (
-                collection.post(team::create),
-                single.patch(team::update).delete(team::delete),
-            ),
-            "account_memberships" => (
-                collection.post(account_membership::create),
-                single
-                    .patch(account_membership::update)
-                    .delete(account_membership::delete),
-            ),
-            "account_invitations" => {
-                // Before `/account_invitations/{id}`, which would otherwise take
-                // `accept` for an id.
-                endpoints.push(
-                    Endpoint::new(
-                        "/account_invitations/accept",
-                        Shape::Custom {
-                            input: Some(&account_invitation::ACCEPTANCE_SCHEMA),
-                            output: Output::Resource(201, &account_membership::SCHEMA),
-                        },
-                    )
-                    .post(account_invitation::accept),
-                );
-                (
-                    collection.post(account_invitation::create),
-                    single.delete(account_invitation::delete),
-                )
+        let mut collection =
+            Endpoint::typed(registered, "", Shape::Collection(schema)).get(read::collection);
+        let mut single =
+            Endpoint::typed(registered, "/{id}", Shape::Single(schema)).get(read::single);
+        if let Some(writes) = registered.write.map(|w| w.writes()) {
+            if writes.create {
+                collection = collection.post(write::create);
             }
-            "team_memberships" => (
-                collection.post(team_membership::create),
-                single
-                    .patch(team_membership::update)
-                    .delete(team_membership::delete),
-            ),
-            "devices" => (
-                collection.post(device::create),
-                single.patch(device::update).delete(device::delete),
-            ),
-            _ => (collection, single),
-        };
+            if writes.update {
+                single = single.patch(write::update);
+            }
+            if writes.delete {
+                single = single.delete(write::delete);
+            }
+        }
         endpoints.push(collection);
         endpoints.push(single);
     }
@@ -169,33 +144,35 @@ fn api_endpoints() -> Vec<Endpoint> {
 
     // Relationship routes before related ones, so that `/users/{id}/relationships/teams`
     // is not read as a related collection.
-    let with_sessions = || {
-        resources::ALL
-            .iter()
-            .copied()
-            .chain([&session::ENGINE as &'static dyn DynResource])
+    let sessions_type = resources::Type {
+        read: &session::ENGINE,
+        write: None,
     };
-    for resource in with_sessions() {
+    let with_sessions = || resources::TYPES.iter().chain([&sessions_type]);
+    for registered in with_sessions() {
         let mut routes = Endpoint::typed(
-            resource,
+            registered,
             "/{id}/relationships/{relationship}",
-            Shape::Relationship(resource.schema()),
+            Shape::Relationship(registered.read.schema()),
         )
         .get(read::relationship);
-        if matches!(resource.schema().path, "users" | "teams") {
+        if registered
+            .write
+            .is_some_and(|w| !w.writes().relationships.is_empty())
+        {
             routes = routes
-                .post(team_membership::change_relationship)
-                .patch(team_membership::change_relationship)
-                .delete(team_membership::change_relationship);
+                .post(write::change_relationship)
+                .patch(write::change_relationship)
+                .delete(write::change_relationship);
         }
         endpoints.push(routes);
     }
-    for resource in with_sessions() {
+    for registered in with_sessions() {
         endpoints.push(
             Endpoint::typed(
-                resource,
+                registered,
                 "/{id}/{relationship}",
-                Shape::Related(resource.schema()),
+                Shape::Related(registered.read.schema()),
             )
             .get(read::related),
         );
@@ -267,9 +244,13 @@ impl Endpoint {
 
     /// `/{path}{suffix}` of a resource type, with the type as app data for the shared
     /// handlers in `resources/read.rs`.
-    fn typed(resource: &'static dyn DynResource, suffix: &str, shape: Shape) -> Self {
+    fn typed(registered: &resources::Type, suffix: &str, shape: Shape) -> Self {
+        let resource = registered.read;
         let mut endpoint = Endpoint::new(&format!("/{}{suffix}", resource.schema().path), shape);
         endpoint.resource = endpoint.resource.app_data(TypeRef(resource));
+        if let Some(writes) = registered.write {
+            endpoint.resource = endpoint.resource.app_data(WriteRef(writes));
+        }
         endpoint
     }
 

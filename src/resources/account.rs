@@ -142,23 +142,15 @@ impl Resource for AccountResource {
 // ---------------------------------------------------------------------------------
 // Writes
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::write::{
-    Written, change_and_show, change_only, refuse_unsettable, refuse_unsettable_on_create,
-};
+use super::write::{NewId, Prepared, Writable, Writes, Written};
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
 use crate::db::schema::account_memberships;
 use crate::domain::{AccountRole, Name, Slug};
 use crate::jsonapi::error::{ApiError, ApiResult, ErrorSource};
-use crate::jsonapi::http::{Ctx, JsonApiBody};
-use crate::jsonapi::input::{
-    Intent, Patch, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
-};
-use crate::state::AppState;
+use crate::jsonapi::input::{Patch, Presence, Problems, ResourceInput, attribute_pointer};
 
 fn slug_taken() -> ApiError {
     ApiError::taken(attribute_pointer("slug"), "This slug is already taken.")
@@ -199,166 +191,115 @@ fn parse_account(input: &ResourceInput, required: bool) -> ApiResult<(Option<Nam
     Ok((name, slug))
 }
 
-/// `POST /accounts`: a new account whose owner is the caller (as a guest membership:
-/// the caller's home account stays where it is).
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    // Its users, memberships and teams come after it, each through its own endpoint.
-    refuse_unsettable_on_create(&input, &[], &[])?;
-    let (Some(name), Some(slug)) = parse_account(&input, true)? else {
-        return Err(ApiError::internal("fields checked above"));
-    };
-    let id = input
-        .id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::ACCOUNTS,
-        StatusCode::CREATED,
-        move |conn, caller| {
-            let exists: i64 = accounts::table
-                .filter(accounts::id.eq(&id))
-                .count()
-                .get_result(conn)?;
-            if exists > 0 {
-                return Err(ApiError::conflict(
-                    "/data/id",
-                    "An account with this id already exists.",
-                ));
-            }
-            check_slug_free(conn, &slug, &id)?;
-            diesel::insert_into(accounts::table)
-                .values((
-                    accounts::id.eq(&id),
-                    accounts::name.eq(name.as_str()),
-                    accounts::slug.eq(slug.as_str()),
-                    accounts::created_at.eq(caller.now),
-                    accounts::updated_at.eq(caller.now),
-                ))
-                .execute(conn)
-                .map_err(map_unique)?;
-            diesel::insert_into(account_memberships::table)
-                .values((
-                    account_memberships::id.eq(uuid::Uuid::now_v7().to_string()),
-                    account_memberships::account_id.eq(&id),
-                    account_memberships::user_id.eq(&caller.user_id),
-                    account_memberships::role.eq(AccountRole::Owner.as_str()),
-                    account_memberships::created_at.eq(caller.now),
-                    account_memberships::updated_at.eq(caller.now),
-                ))
-                .execute(conn)?;
-            let mut changes = Changes::default();
-            changes.set("name", Value::Null, name.as_str());
-            changes.set("slug", Value::Null, slug.as_str());
-            audit::record_by(
-                conn,
-                caller,
-                &id,
-                "account.created",
-                ("account", &id),
-                changes,
-            )?;
-            Ok(Written::id(id))
-        },
-    )
-    .await
-}
+impl Writable for AccountResource {
+    const WRITES: Writes = Writes::ALL;
 
-/// `PATCH /accounts/{id}`: account admins.
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
-    let (name, slug) = parse_account(&input, false)?;
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::ACCOUNTS,
-        StatusCode::OK,
-        move |conn, caller| {
-            let current = super::engine::find_live::<AccountResource>(conn, caller, &id)?;
-            policy::account::decide(caller, policy::account::Action::Edit, &current.id)
-                .enforce("edit")?;
-            refuse_unsettable(conn, caller, &input, &[], &super::ACCOUNTS, &current)?;
-            input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
-            if let Some(slug) = &slug {
-                check_slug_free(conn, slug, &id)?;
-            }
-            let new_name = name
-                .as_ref()
-                .map_or(current.name.clone(), |n| n.as_str().to_owned());
-            let new_slug = slug
-                .as_ref()
-                .map_or(current.slug.clone(), |s| s.as_str().to_owned());
-            let mut changes = Changes::default();
-            changes.set("name", current.name.as_str(), new_name.as_str());
-            changes.set("slug", current.slug.as_str(), new_slug.as_str());
-            if !changes.is_empty() {
-                diesel::update(accounts::table.find(&id))
-                    .set((
-                        accounts::name.eq(&new_name),
-                        accounts::slug.eq(&new_slug),
-                        accounts::updated_at.eq(caller.now),
-                    ))
-                    .execute(conn)
-                    .map_err(map_unique)?;
-                audit::record_by(
-                    conn,
-                    caller,
-                    &id,
-                    "account.updated",
-                    ("account", &id),
-                    changes,
-                )?;
-            }
-            Ok(Written::id(id))
-        },
-    )
-    .await
-}
-
-/// `DELETE /accounts/{id}`: owners only; a soft delete after which the account's
-/// sessions stop working (the token check requires a live account).
-pub async fn delete(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    change_only(&state, &ctx, caller, move |conn, caller| {
-        let current = super::engine::find_live::<AccountResource>(conn, caller, &id)?;
-        policy::account::decide(caller, policy::account::Action::Delete, &current.id)
-            .enforce("delete")?;
-        super::engine::soft_delete::<AccountResource>(conn, &id, caller.now)?;
+    /// `POST /accounts`: a new account whose owner is the caller (as a guest membership:
+    /// the caller's home account stays where it is). Its users, memberships and teams
+    /// come after it, each through its own endpoint.
+    fn create(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        input: &ResourceInput,
+        id: NewId,
+        _prepared: Prepared,
+    ) -> ApiResult<Written> {
+        let (Some(name), Some(slug)) = parse_account(input, true)? else {
+            return Err(ApiError::internal("fields checked above"));
+        };
+        let id = id.claim(conn)?;
+        check_slug_free(conn, &slug, &id)?;
+        diesel::insert_into(accounts::table)
+            .values((
+                accounts::id.eq(&id),
+                accounts::name.eq(name.as_str()),
+                accounts::slug.eq(slug.as_str()),
+                accounts::created_at.eq(caller.now),
+                accounts::updated_at.eq(caller.now),
+            ))
+            .execute(conn)
+            .map_err(map_unique)?;
+        diesel::insert_into(account_memberships::table)
+            .values((
+                account_memberships::id.eq(uuid::Uuid::now_v7().to_string()),
+                account_memberships::account_id.eq(&id),
+                account_memberships::user_id.eq(&caller.user_id),
+                account_memberships::role.eq(AccountRole::Owner.as_str()),
+                account_memberships::created_at.eq(caller.now),
+                account_memberships::updated_at.eq(caller.now),
+            ))
+            .execute(conn)?;
+        let mut changes = Changes::default();
+        changes.set("name", Value::Null, name.as_str());
+        changes.set("slug", Value::Null, slug.as_str());
         audit::record_by(
             conn,
             caller,
             &id,
-            "account.deleted",
+            "account.created",
             ("account", &id),
+            changes,
+        )?;
+        Ok(Written::id(id))
+    }
+
+    /// A deleted account is gone for everyone.
+    fn find_for_change(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        id: &str,
+    ) -> ApiResult<AccountRow> {
+        super::engine::find_live::<AccountResource>(conn, caller, id)
+    }
+
+    /// `PATCH /accounts/{id}`: account admins.
+    fn authorize_update(
+        _: &mut DbConnection,
+        caller: &Caller,
+        current: &AccountRow,
+        _: &ResourceInput,
+    ) -> ApiResult<()> {
+        policy::account::decide(caller, policy::account::Action::Edit, &current.id).enforce("edit")
+    }
+
+    fn update(
+        conn: &mut DbConnection,
+        _: &Caller,
+        current: &AccountRow,
+        input: &ResourceInput,
+    ) -> ApiResult<()> {
+        let (name, slug) = parse_account(input, false)?;
+        if let Some(slug) = &slug {
+            check_slug_free(conn, slug, &current.id)?;
+        }
+        let name = name.map_or(current.name.clone(), |n| n.as_str().to_owned());
+        let slug = slug.map_or(current.slug.clone(), |s| s.as_str().to_owned());
+        diesel::update(accounts::table.find(&current.id))
+            .set((accounts::name.eq(&name), accounts::slug.eq(&slug)))
+            .execute(conn)
+            .map_err(map_unique)?;
+        Ok(())
+    }
+
+    fn audit_account(_: &mut DbConnection, _: &Caller, account: &AccountRow) -> ApiResult<String> {
+        Ok(account.id.clone())
+    }
+
+    /// `DELETE /accounts/{id}`: owners only; a soft delete after which the account's
+    /// sessions stop working (the token check requires a live account).
+    fn delete(conn: &mut DbConnection, caller: &Caller, current: &AccountRow) -> ApiResult<()> {
+        policy::account::decide(caller, policy::account::Action::Delete, &current.id)
+            .enforce("delete")?;
+        super::engine::soft_delete::<AccountResource>(conn, &current.id, caller.now)?;
+        audit::record_by(
+            conn,
+            caller,
+            &current.id,
+            "account.deleted",
+            ("account", &current.id),
             Changes::default(),
         )
-    })
-    .await
+    }
 }
 
 // ---------------------------------------------------------------------------------

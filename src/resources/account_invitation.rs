@@ -156,7 +156,7 @@ use super::account_membership::insert_membership;
 use super::engine::ensure_changed;
 use super::engine::{Discarded, DynResource};
 use super::read::{into_graph, parse_query, single_response};
-use super::write::{Written, change_and_show, change_only, refuse_unsettable_on_create};
+use super::write::{NewId, Prepared, Writable, Writes, Written};
 use crate::audit::{self, Changes};
 use crate::auth::{digest, random_secret};
 use crate::db::schema::{account_memberships, users};
@@ -165,7 +165,7 @@ use crate::domain::{Email, Identifier};
 use crate::jsonapi::error::{ApiError, ApiResult, ErrorSource};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{
-    Intent, Presence, Problems, attribute_pointer, parse_resource_document,
+    Intent, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
 };
 use crate::state::AppState;
 
@@ -183,121 +183,130 @@ pub static ACCEPTANCE_SCHEMA: ResourceSchema = ResourceSchema {
     actions: &[],
 };
 
-/// `POST /account_invitations` (account admins): the one-time token is in the response's
-/// top-level `meta.invitation`.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    let account_pointer = "/data/relationships/account";
-    let account_id = super::account::target_account(
-        &caller,
-        input.to_one_id("account", "account")?,
-        account_pointer,
-    )?;
-    policy::authorize(
-        policy::account_invitation::create(&caller),
-        "invite users to",
-    )?;
-    // Who invited and who accepted are facts the server records, not inputs.
-    refuse_unsettable_on_create(
-        &input,
-        &["account"],
-        &[("inviter", Some(caller.user_id.as_str())), ("user", None)],
-    )?;
-    let mut problems = Problems::default();
-    let email = input
-        .parse_string(&mut problems, "email", Presence::Required, Email::parse)
-        .flatten();
-    let role = input
-        .parse_string(&mut problems, "role", Presence::Optional, parse_guest_role)
-        .flatten()
-        .unwrap_or(AccountRole::Member);
-    problems.finish()?;
-    let email = email.ok_or_else(|| ApiError::internal("email checked above"))?;
-    let id = input
-        .id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::ACCOUNT_INVITATIONS,
-        StatusCode::CREATED,
-        move |conn, caller| {
-            let now = caller.now;
-            super::account::ensure_live(conn, &account_id, account_pointer)?;
-            let exists: i64 = account_invitations::table
-                .filter(account_invitations::id.eq(&id))
-                .count()
-                .get_result(conn)?;
-            if exists > 0 {
-                return Err(ApiError::conflict(
-                    "/data/id",
-                    "An account invitation with this id already exists.",
-                ));
-            }
-            // Serializes invitations of one account, so that two concurrent requests
-            // cannot both pass the "no open invitation" check below.
-            lock_row(conn, "accounts", &account_id)?;
-            ensure_not_member(conn, &account_id, &email)?;
-            let open: i64 = account_invitations::table
-                .filter(account_invitations::account_id.eq(&account_id))
-                .filter(account_invitations::email_key.eq(email.normalized()))
-                .filter(account_invitations::accepted_at.is_null())
-                .filter(account_invitations::expires_at.gt(now))
-                .count()
-                .get_result(conn)?;
-            if open > 0 {
-                return Err(ApiError::taken(
-                    attribute_pointer("email"),
-                    "This email already has an open invitation to this account; delete it to send a new one.",
-                ));
-            }
-            let token = random_secret();
-            let expires_at = now + chrono::Duration::days(INVITATION_DAYS);
-            diesel::insert_into(account_invitations::table)
-                .values((
-                    account_invitations::id.eq(&id),
-                    account_invitations::account_id.eq(&account_id),
-                    account_invitations::email.eq(email.as_str()),
-                    account_invitations::email_key.eq(email.normalized()),
-                    account_invitations::role.eq(role.as_str()),
-                    account_invitations::token_hash.eq(digest(&token)),
-                    account_invitations::inviter_id.eq(&caller.user_id),
-                    account_invitations::created_at.eq(now),
-                    account_invitations::expires_at.eq(expires_at),
-                ))
-                .execute(conn)?;
-            let mut changes = Changes::default();
-            changes.set("email", Value::Null, email.as_str());
-            changes.set("role", Value::Null, role.as_str());
-            audit::record_by(
-                conn,
-                caller,
-                &account_id,
-                "account_invitation.created",
-                ("account_invitation", &id),
-                changes,
-            )?;
-            Ok(Written {
-                id,
-                meta: Some(json!({
-                    "invitation": {
-                        "token": token,
-                        "expires_at": crate::jsonapi::document::format_time(&expires_at),
-                    }
-                })),
-            })
-        },
-    )
-    .await
+impl Writable for AccountInvitationResource {
+    const WRITES: Writes = Writes {
+        create: true,
+        update: false,
+        delete: true,
+        relationships: &[],
+    };
+    const SET_ON_CREATE: &'static [&'static str] = &["account"];
+
+    /// Who invited and who accepted are facts the server records, not inputs.
+    fn given_on_create(caller: &Caller) -> Vec<(&'static str, Option<String>)> {
+        vec![("inviter", Some(caller.user_id.clone())), ("user", None)]
+    }
+
+    /// `POST /account_invitations` (account admins): the one-time token is in the
+    /// response's top-level `meta.invitation`.
+    fn create(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        input: &ResourceInput,
+        id: NewId,
+        _prepared: Prepared,
+    ) -> ApiResult<Written> {
+        let account_pointer = "/data/relationships/account";
+        let account_id = super::account::target_account(
+            caller,
+            input.to_one_id("account", "account")?,
+            account_pointer,
+        )?;
+        super::account::ensure_live(conn, &account_id, account_pointer)?;
+        policy::authorize(
+            policy::account_invitation::create(caller),
+            "invite users to",
+        )?;
+        let mut problems = Problems::default();
+        let email = input
+            .parse_string(&mut problems, "email", Presence::Required, Email::parse)
+            .flatten();
+        let role = input
+            .parse_string(&mut problems, "role", Presence::Optional, parse_guest_role)
+            .flatten()
+            .unwrap_or(AccountRole::Member);
+        problems.finish()?;
+        let email = email.ok_or_else(|| ApiError::internal("email checked above"))?;
+        let now = caller.now;
+        let id = id.claim(conn)?;
+        // Serializes invitations of one account, so that two concurrent requests
+        // cannot both pass the "no open invitation" check below.
+        lock_row(conn, "accounts", &account_id)?;
+        ensure_not_member(conn, &account_id, &email)?;
+        let open: i64 = account_invitations::table
+            .filter(account_invitations::account_id.eq(&account_id))
+            .filter(account_invitations::email_key.eq(email.normalized()))
+            .filter(account_invitations::accepted_at.is_null())
+            .filter(account_invitations::expires_at.gt(now))
+            .count()
+            .get_result(conn)?;
+        if open > 0 {
+            return Err(ApiError::taken(
+                attribute_pointer("email"),
+                "This email already has an open invitation to this account; delete it to send a new one.",
+            ));
+        }
+        let token = random_secret();
+        let expires_at = now + chrono::Duration::days(INVITATION_DAYS);
+        diesel::insert_into(account_invitations::table)
+            .values((
+                account_invitations::id.eq(&id),
+                account_invitations::account_id.eq(&account_id),
+                account_invitations::email.eq(email.as_str()),
+                account_invitations::email_key.eq(email.normalized()),
+                account_invitations::role.eq(role.as_str()),
+                account_invitations::token_hash.eq(digest(&token)),
+                account_invitations::inviter_id.eq(&caller.user_id),
+                account_invitations::created_at.eq(now),
+                account_invitations::expires_at.eq(expires_at),
+            ))
+            .execute(conn)?;
+        let mut changes = Changes::default();
+        changes.set("email", Value::Null, email.as_str());
+        changes.set("role", Value::Null, role.as_str());
+        audit::record_by(
+            conn,
+            caller,
+            &account_id,
+            "account_invitation.created",
+            ("account_invitation", &id),
+            changes,
+        )?;
+        Ok(Written {
+            id,
+            meta: Some(json!({
+                "invitation": {
+                    "token": token,
+                    "expires_at": crate::jsonapi::document::format_time(&expires_at),
+                }
+            })),
+        })
+    }
+
+    /// `DELETE /account_invitations/{id}` (account admins): revokes it — its token
+    /// stops working at once.
+    fn delete(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &AccountInvitationRow,
+    ) -> ApiResult<()> {
+        policy::account_invitation::decide(caller, policy::account_invitation::Action::Delete)
+            .enforce("delete")?;
+        ensure_changed(
+            diesel::delete(account_invitations::table.find(&current.id)).execute(conn)?,
+        )?;
+        let mut changes = Changes::default();
+        changes.set("email", current.email.as_str(), Value::Null);
+        changes.set("role", current.role.as_str(), Value::Null);
+        audit::record_by(
+            conn,
+            caller,
+            &current.account_id,
+            "account_invitation.deleted",
+            ("account_invitation", &current.id),
+            changes,
+        )
+    }
 }
 
 /// A guest's role: `member` or `admin`, never `owner` (an account's owners are homed
@@ -333,42 +342,6 @@ fn ensure_not_member(conn: &mut DbConnection, account_id: &str, email: &Email) -
         ));
     }
     Ok(())
-}
-
-/// `DELETE /account_invitations/{id}` (account admins): revokes it — its token stops
-/// working at once.
-pub async fn delete(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    // Like reading them: a caller who may not read invitations at all is refused
-    // before any lookup, so the answer is the same whether or not the id exists.
-    super::ACCOUNT_INVITATIONS.authorize_read(&caller)?;
-    change_only(&state, &ctx, caller, move |conn, caller| {
-        let current = super::engine::find::<AccountInvitationResource>(
-            conn,
-            &super::engine::single_scope(caller),
-            &id,
-        )?;
-        policy::account_invitation::decide(caller, policy::account_invitation::Action::Delete)
-            .enforce("delete")?;
-        ensure_changed(diesel::delete(account_invitations::table.find(&id)).execute(conn)?)?;
-        let mut changes = Changes::default();
-        changes.set("email", current.email.as_str(), Value::Null);
-        changes.set("role", current.role.as_str(), Value::Null);
-        audit::record_by(
-            conn,
-            caller,
-            &current.account_id,
-            "account_invitation.deleted",
-            ("account_invitation", &id),
-            changes,
-        )
-    })
-    .await
 }
 
 /// `POST /account_invitations/accept` (signed in): the caller joins the inviting account

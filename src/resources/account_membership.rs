@@ -155,25 +155,16 @@ impl Resource for AccountMembershipResource {
 // ---------------------------------------------------------------------------------
 // Writes
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::engine::ensure_changed;
-use super::engine::single_scope;
-use super::write::{
-    Written, change_and_show, change_only, refuse_unsettable, refuse_unsettable_on_create,
-};
+use super::write::{NewId, Prepared, Writable, Writes, Written};
 use crate::audit::{self, Changes};
 use crate::db::schema::users;
 use crate::db::{DbConnection, lock_row};
 use crate::domain::{Email, Identifier};
 use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode, ErrorSource};
-use crate::jsonapi::http::{Ctx, JsonApiBody};
-use crate::jsonapi::input::{
-    Intent, Patch, ResourceInput, attribute_pointer, parse_resource_document,
-};
-use crate::state::AppState;
+use crate::jsonapi::input::{Patch, ResourceInput, attribute_pointer};
 
 fn parse_role(input: &ResourceInput) -> ApiResult<Option<AccountRole>> {
     match input.string("role")? {
@@ -313,178 +304,127 @@ pub fn insert_membership(
     )
 }
 
-/// `POST /account_memberships` (platform admins): adds an existing user, by id, to an
-/// account. Everyone else's guests join by invitation. Checked in the contract's order:
-/// linkages the caller cannot see (404), then permission (403), then the values (422),
-/// then conflicts (409) — so the answer never tells whether a hidden user exists.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    refuse_unsettable_on_create(&input, &["user", "account"], &[])?;
-    let user_pointer = "/data/relationships/user";
-    let account_pointer = "/data/relationships/account";
-    let account_id = super::account::target_account(
-        &caller,
-        input.to_one_id("account", "account")?,
-        account_pointer,
-    )?;
-    let user_id = match input.to_one_id("user", "user")? {
-        Patch::Value(id) => Some(id),
-        Patch::Null => {
-            return Err(
-                ApiError::not_found().with_source(ErrorSource::Pointer(user_pointer.into()))
-            );
-        }
-        Patch::Absent => None,
-    };
-    let role = parse_role(&input);
-    let id = input
-        .id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::ACCOUNT_MEMBERSHIPS,
-        StatusCode::CREATED,
-        move |conn, caller| {
-            super::account::ensure_live(conn, &account_id, account_pointer)?;
-            let user = match &user_id {
-                Some(user_id) => Some(super::engine::find_linked::<super::user::UserResource>(
-                    conn,
-                    caller,
-                    user_id,
-                    user_pointer,
-                )?),
-                None => None,
-            };
-            policy::authorize(
-                policy::account_membership::create(caller),
-                "add users by id to",
-            )?;
-            let Some(user) = user else {
-                return Err(ApiError::validation(user_pointer, "is required"));
-            };
-            let role = role?.unwrap_or(AccountRole::Member);
-            ensure_role_fits(role, user.account_id == account_id)?;
-            let exists: i64 = account_memberships::table
-                .filter(account_memberships::id.eq(&id))
-                .count()
-                .get_result(conn)?;
-            if exists > 0 {
-                return Err(ApiError::conflict(
-                    "/data/id",
-                    "An account membership with this id already exists.",
-                ));
+impl Writable for AccountMembershipResource {
+    const WRITES: Writes = Writes::ALL;
+    const SET_ON_CREATE: &'static [&'static str] = &["user", "account"];
+
+    /// `POST /account_memberships` (platform admins): adds an existing user, by id, to an
+    /// account. Everyone else's guests join by invitation. Checked in the contract's
+    /// order: linkages the caller cannot see (404), then permission (403), then the
+    /// values (422), then conflicts (409) — so the answer never tells whether a hidden
+    /// user exists.
+    fn create(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        input: &ResourceInput,
+        id: NewId,
+        _prepared: Prepared,
+    ) -> ApiResult<Written> {
+        let user_pointer = "/data/relationships/user";
+        let account_pointer = "/data/relationships/account";
+        let account_id = super::account::target_account(
+            caller,
+            input.to_one_id("account", "account")?,
+            account_pointer,
+        )?;
+        let user_id = match input.to_one_id("user", "user")? {
+            Patch::Value(id) => Some(id),
+            Patch::Null => {
+                return Err(
+                    ApiError::not_found().with_source(ErrorSource::Pointer(user_pointer.into()))
+                );
             }
-            let email = user.email.as_deref().and_then(|e| Email::parse(e).ok());
-            let identifier = user
-                .identifier
-                .as_deref()
-                .and_then(|i| Identifier::parse(i).ok());
-            insert_membership(
+            Patch::Absent => None,
+        };
+        super::account::ensure_live(conn, &account_id, account_pointer)?;
+        let user = match &user_id {
+            Some(user_id) => Some(super::engine::find_linked::<super::user::UserResource>(
                 conn,
                 caller,
-                &account_id,
-                &user.id,
-                role,
-                &id,
-                (email.as_ref(), identifier.as_ref()),
+                user_id,
                 user_pointer,
-            )?;
-            Ok(Written::id(id))
-        },
-    )
-    .await
-}
+            )?),
+            None => None,
+        };
+        policy::authorize(
+            policy::account_membership::create(caller),
+            "add users by id to",
+        )?;
+        let Some(user) = user else {
+            return Err(ApiError::validation(user_pointer, "is required"));
+        };
+        let role = parse_role(input)?.unwrap_or(AccountRole::Member);
+        ensure_role_fits(role, user.account_id == account_id)?;
+        let id = id.claim(conn)?;
+        let email = user.email.as_deref().and_then(|e| Email::parse(e).ok());
+        let identifier = user
+            .identifier
+            .as_deref()
+            .and_then(|i| Identifier::parse(i).ok());
+        insert_membership(
+            conn,
+            caller,
+            &account_id,
+            &user.id,
+            role,
+            &id,
+            (email.as_ref(), identifier.as_ref()),
+            user_pointer,
+        )?;
+        Ok(Written::id(id))
+    }
 
-/// `PATCH /account_memberships/{id}`: changes the role.
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
-    let role = parse_role(&input);
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::ACCOUNT_MEMBERSHIPS,
-        StatusCode::OK,
-        move |conn, caller| {
-            let current =
-                super::engine::find::<AccountMembershipResource>(conn, &single_scope(caller), &id)?;
-            let old = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
-            // The power over its role; the last owner and the home membership are 409s below.
-            policy::authorize(policy::account_membership::grant(caller, old), "change")?;
-            let role = role?;
-            refuse_unsettable(
-                conn,
-                caller,
-                &input,
-                &[],
-                &super::ACCOUNT_MEMBERSHIPS,
-                &current,
-            )?;
-            input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
-            let Some(new) = role.filter(|r| *r != old) else {
-                return Ok(Written::id(id));
-            };
-            policy::authorize(
-                policy::account_membership::grant(caller, new),
-                "grant this role in",
-            )?;
-            ensure_role_fits(new, current.is_home)?;
-            if old == AccountRole::Owner {
-                ensure_other_owner(conn, &current.account_id, &current.user_id)?;
-            }
-            diesel::update(account_memberships::table.find(&id))
-                .set((
-                    account_memberships::role.eq(new.as_str()),
-                    account_memberships::updated_at.eq(caller.now),
-                ))
-                .execute(conn)?;
-            let mut changes = Changes::default();
-            changes.set("role", old.as_str(), new.as_str());
-            audit::record_by(
-                conn,
-                caller,
-                &current.account_id,
-                "account_membership.updated",
-                audit_target(&id),
-                changes,
-            )?;
-            Ok(Written::id(id))
-        },
-    )
-    .await
-}
+    /// `PATCH /account_memberships/{id}`: changes the role — with the power over the
+    /// role it has; the last owner and the home membership are 409s below.
+    fn authorize_update(
+        _: &mut DbConnection,
+        caller: &Caller,
+        current: &AccountMembershipRow,
+        _: &ResourceInput,
+    ) -> ApiResult<()> {
+        let old = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
+        policy::authorize(policy::account_membership::grant(caller, old), "change")
+    }
 
-/// `DELETE /account_memberships/{id}`: an admin removes a guest, or a guest leaves
-/// (never the home membership, never the last owner).
-pub async fn delete(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    change_only(&state, &ctx, caller, move |conn, caller| {
-        let current =
-            super::engine::find::<AccountMembershipResource>(conn, &single_scope(caller), &id)?;
+    fn update(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &AccountMembershipRow,
+        input: &ResourceInput,
+    ) -> ApiResult<()> {
+        let old = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
+        let Some(new) = parse_role(input)?.filter(|r| *r != old) else {
+            return Ok(());
+        };
+        policy::authorize(
+            policy::account_membership::grant(caller, new),
+            "grant this role in",
+        )?;
+        ensure_role_fits(new, current.is_home)?;
+        if old == AccountRole::Owner {
+            ensure_other_owner(conn, &current.account_id, &current.user_id)?;
+        }
+        diesel::update(account_memberships::table.find(&current.id))
+            .set(account_memberships::role.eq(new.as_str()))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    fn audit_account(
+        _: &mut DbConnection,
+        _: &Caller,
+        membership: &AccountMembershipRow,
+    ) -> ApiResult<String> {
+        Ok(membership.account_id.clone())
+    }
+
+    /// `DELETE /account_memberships/{id}`: an admin removes a guest, or a guest leaves
+    /// (never the home membership, never the last owner).
+    fn delete(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &AccountMembershipRow,
+    ) -> ApiResult<()> {
         let role = AccountRole::parse(&current.role).map_err(ApiError::internal)?;
         let leaving = current.user_id == caller.user_id && !current.is_home;
         if !leaving {
@@ -504,11 +444,10 @@ pub async fn delete(
             caller,
             &current.account_id,
             &current.user_id,
-            &id,
+            &current.id,
             role,
         )
-    })
-    .await
+    }
 }
 
 /// Removes a guest membership with the user's team memberships in that account, and

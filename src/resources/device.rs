@@ -117,24 +117,15 @@ impl Resource for DeviceResource {
 // ---------------------------------------------------------------------------------
 // Writes: a user manages its own devices.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::engine::ensure_changed;
-use super::engine::single_scope;
-use super::write::{
-    Written, change_and_show, change_only, refuse_unsettable, refuse_unsettable_on_create,
-};
+use super::write::{NewId, Prepared, Writable, Writes, Written};
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
 use crate::domain::DeviceSubType;
 use crate::jsonapi::error::{ApiError, ApiResult, ErrorSource};
-use crate::jsonapi::http::{Ctx, JsonApiBody};
-use crate::jsonapi::input::{
-    Intent, Patch, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
-};
-use crate::state::AppState;
+use crate::jsonapi::input::{Patch, Presence, Problems, ResourceInput, attribute_pointer};
 
 /// The longest push token accepted (APNs and FCM tokens are far shorter).
 const MAX_TOKEN_CHARS: usize = 4096;
@@ -226,194 +217,121 @@ fn token_taken(
     }
 }
 
-/// `POST /devices`: registers a device of the caller.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    refuse_unsettable_on_create(&input, &["user"], &[])?;
-    let other_owner = match input.to_one_id("user", "user")? {
-        Patch::Value(owner) if owner != caller.user_id => Some(owner),
-        _ => None,
-    };
-    // The values are judged after the linkage and the permission (SPEC §2's order).
-    let values = parse_device(&input, true).and_then(|changes| {
-        let (Some(device_type), Some(token)) = (changes.device_type, changes.token.clone()) else {
+impl Writable for DeviceResource {
+    const WRITES: Writes = Writes::ALL;
+    const SET_ON_CREATE: &'static [&'static str] = &["user"];
+    // The push token is the device's secret: its change is recorded, its value never.
+    const MASKED: &'static [&'static str] = &["token"];
+
+    /// `POST /devices`: registers a device of the caller.
+    fn create(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        input: &ResourceInput,
+        id: NewId,
+        _prepared: Prepared,
+    ) -> ApiResult<Written> {
+        if let Patch::Value(owner) = input.to_one_id("user", "user")?
+            && owner != caller.user_id
+        {
+            let pointer = "/data/relationships/user";
+            super::engine::find_linked_node(&super::USERS, conn, caller, &owner, pointer)?;
+            return Err(
+                ApiError::forbidden("A user registers only its own devices.")
+                    .with_source(ErrorSource::Pointer(pointer.into())),
+            );
+        }
+        // The values are judged after the linkage and the permission (SPEC §2's order).
+        let changes = parse_device(input, true)?;
+        let (Some(device_type), Some(token)) = (changes.device_type, changes.token) else {
             return Err(ApiError::internal("fields checked above"));
         };
-        Ok((
-            device_type,
-            token,
-            changes.sub_type.flatten(),
-            changes.enabled.unwrap_or(true),
-        ))
-    });
-    let id = input
-        .id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::DEVICES,
-        StatusCode::CREATED,
-        move |conn, caller| {
-            if let Some(owner) = other_owner {
-                let pointer = "/data/relationships/user";
-                super::engine::find_linked_node(&super::USERS, conn, caller, &owner, pointer)?;
-                return Err(
-                    ApiError::forbidden("A user registers only its own devices.")
-                        .with_source(ErrorSource::Pointer(pointer.into())),
-                );
-            }
-            let (device_type, token, sub_type, enabled) = values?;
-            let exists: i64 = devices::table
-                .filter(devices::id.eq(&id))
-                .count()
-                .get_result(conn)?;
-            if exists > 0 {
-                return Err(ApiError::conflict(
-                    "/data/id",
-                    "A device with this id already exists.",
-                ));
-            }
-            token_taken(conn, &caller.user_id, &token, &id)?;
-            diesel::insert_into(devices::table)
-                .values((
-                    devices::id.eq(&id),
-                    devices::user_id.eq(&caller.user_id),
-                    devices::device_type.eq(device_type.as_str()),
-                    devices::sub_type.eq(sub_type.map(DeviceSubType::as_str)),
-                    devices::token.eq(&token),
-                    devices::enabled.eq(enabled),
-                    devices::created_at.eq(caller.now),
-                    devices::updated_at.eq(caller.now),
-                ))
-                .execute(conn)
-                .map_err(token_unique)?;
-            let mut changes = Changes::default();
-            changes.set("device_type", Value::Null, device_type.as_str());
-            changes.set("sub_type", Value::Null, sub_type.map(|s| s.as_str()));
-            changes.set("enabled", Value::Null, enabled);
-            audit::record_by(
-                conn,
-                caller,
-                &caller.account_id,
-                "device.created",
-                ("device", &id),
-                changes,
-            )?;
-            Ok(Written::id(id))
-        },
-    )
-    .await
-}
+        let sub_type = changes.sub_type.flatten();
+        let enabled = changes.enabled.unwrap_or(true);
+        let id = id.claim(conn)?;
+        token_taken(conn, &caller.user_id, &token, &id)?;
+        diesel::insert_into(devices::table)
+            .values((
+                devices::id.eq(&id),
+                devices::user_id.eq(&caller.user_id),
+                devices::device_type.eq(device_type.as_str()),
+                devices::sub_type.eq(sub_type.map(DeviceSubType::as_str)),
+                devices::token.eq(&token),
+                devices::enabled.eq(enabled),
+                devices::created_at.eq(caller.now),
+                devices::updated_at.eq(caller.now),
+            ))
+            .execute(conn)
+            .map_err(token_unique)?;
+        let mut changes = Changes::default();
+        changes.set("device_type", Value::Null, device_type.as_str());
+        changes.set("sub_type", Value::Null, sub_type.map(|s| s.as_str()));
+        changes.set("enabled", Value::Null, enabled);
+        audit::record_by(
+            conn,
+            caller,
+            &caller.account_id,
+            "device.created",
+            ("device", &id),
+            changes,
+        )?;
+        Ok(Written::id(id))
+    }
 
-/// `PATCH /devices/{id}`: the owner only.
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
-    let changes = parse_device(&input, false)?;
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::DEVICES,
-        StatusCode::OK,
-        move |conn, caller| {
-            let current = super::engine::find::<DeviceResource>(conn, &single_scope(caller), &id)?;
-            policy::device::decide(caller, policy::device::Action::Edit, &current.user_id)
-                .enforce("edit")?;
-            refuse_unsettable(conn, caller, &input, &[], &super::DEVICES, &current)?;
-            input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
-            if let Some(token) = &changes.token {
-                token_taken(conn, &current.user_id, token, &id)?;
-            }
-            let device_type = changes
-                .device_type
-                .map_or(current.device_type.clone(), |d| d.as_str().to_owned());
-            let sub_type = match changes.sub_type {
-                Some(s) => s.map(|s| s.as_str().to_owned()),
-                None => current.sub_type.clone(),
-            };
-            let token = changes
-                .token
-                .clone()
-                .unwrap_or_else(|| current.token.clone());
-            let enabled = changes.enabled.unwrap_or(current.enabled);
-            let mut audit_changes = Changes::default();
-            audit_changes.set(
-                "device_type",
-                current.device_type.as_str(),
-                device_type.as_str(),
-            );
-            audit_changes.set("sub_type", current.sub_type.clone(), sub_type.clone());
-            audit_changes.set("enabled", current.enabled, enabled);
-            // The push token is the device's secret: its change is recorded, its value never.
-            if token != current.token {
-                audit_changes.set("token", "[previous]", "[new]");
-            }
-            if !audit_changes.is_empty() {
-                diesel::update(devices::table.find(&id))
-                    .set((
-                        devices::device_type.eq(&device_type),
-                        devices::sub_type.eq(&sub_type),
-                        devices::token.eq(&token),
-                        devices::enabled.eq(enabled),
-                        devices::updated_at.eq(caller.now),
-                    ))
-                    .execute(conn)
-                    .map_err(token_unique)?;
-                audit::record_by(
-                    conn,
-                    caller,
-                    &caller.account_id,
-                    "device.updated",
-                    ("device", &id),
-                    audit_changes,
-                )?;
-            }
-            Ok(Written::id(id))
-        },
-    )
-    .await
-}
+    /// `PATCH /devices/{id}`: the owner only.
+    fn authorize_update(
+        _: &mut DbConnection,
+        caller: &Caller,
+        current: &DeviceRow,
+        _: &ResourceInput,
+    ) -> ApiResult<()> {
+        policy::device::decide(caller, policy::device::Action::Edit, &current.user_id)
+            .enforce("edit")
+    }
 
-/// `DELETE /devices/{id}`: the owner only.
-pub async fn delete(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    change_only(&state, &ctx, caller, move |conn, caller| {
-        let current = super::engine::find::<DeviceResource>(conn, &single_scope(caller), &id)?;
+    fn update(
+        conn: &mut DbConnection,
+        _: &Caller,
+        current: &DeviceRow,
+        input: &ResourceInput,
+    ) -> ApiResult<()> {
+        let changes = parse_device(input, false)?;
+        if let Some(token) = &changes.token {
+            token_taken(conn, &current.user_id, token, &current.id)?;
+        }
+        let device_type = changes
+            .device_type
+            .map_or(current.device_type.clone(), |d| d.as_str().to_owned());
+        let sub_type = match changes.sub_type {
+            Some(s) => s.map(|s| s.as_str().to_owned()),
+            None => current.sub_type.clone(),
+        };
+        let token = changes.token.unwrap_or_else(|| current.token.clone());
+        let enabled = changes.enabled.unwrap_or(current.enabled);
+        diesel::update(devices::table.find(&current.id))
+            .set((
+                devices::device_type.eq(&device_type),
+                devices::sub_type.eq(&sub_type),
+                devices::token.eq(&token),
+                devices::enabled.eq(enabled),
+            ))
+            .execute(conn)
+            .map_err(token_unique)?;
+        Ok(())
+    }
+
+    /// `DELETE /devices/{id}`: the owner only.
+    fn delete(conn: &mut DbConnection, caller: &Caller, current: &DeviceRow) -> ApiResult<()> {
         policy::device::decide(caller, policy::device::Action::Delete, &current.user_id)
             .enforce("delete")?;
-        ensure_changed(diesel::delete(devices::table.find(&id)).execute(conn)?)?;
+        ensure_changed(diesel::delete(devices::table.find(&current.id)).execute(conn)?)?;
         audit::record_by(
             conn,
             caller,
             &caller.account_id,
             "device.deleted",
-            ("device", &id),
+            ("device", &current.id),
             Changes::default(),
         )
-    })
-    .await
+    }
 }

@@ -741,6 +741,40 @@ pub fn soft_delete<R: Resource>(
     ensure_changed(changed)
 }
 
+/// Whether any row of `table` — deleted ones included — has this id.
+pub fn id_taken(conn: &mut DbConnection, table: &str, id: &str) -> ApiResult<bool> {
+    let mut q = SqlBuilder::new(conn.backend());
+    q.sql(&format!(
+        "SELECT COUNT(*) AS __total FROM {table} WHERE id = "
+    ))
+    .bind(id.to_owned());
+    Ok(q.load::<Count>(conn)?.first().is_some_and(|c| c.total > 0))
+}
+
+/// Stamps `updated_at` of a row that a write changed.
+pub fn touch<R: Resource>(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult<()> {
+    let mut q = SqlBuilder::new(conn.backend());
+    q.sql(&format!("UPDATE {} SET updated_at = ", R::TABLE))
+        .bind(now)
+        .sql(" WHERE id = ")
+        .bind(id.to_owned());
+    q.execute(conn)?;
+    Ok(())
+}
+
+/// 403 when the caller may not read `R` at all — checked before any lookup, so that
+/// the answer is the same whether or not an id exists.
+pub fn authorize_type<R: Resource>(caller: &Caller) -> ApiResult<()> {
+    if R::may_read(caller) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "You may not read {} resources.",
+            R::SCHEMA.type_name
+        )))
+    }
+}
+
 /// The SQL that restricts `R`'s rows to those related to `owner_id` through `link`
 /// (for related collections such as `/users/{id}/teams`).
 pub fn related_restriction<R: Resource>(
@@ -948,14 +982,7 @@ where
     }
 
     fn authorize_read(&self, caller: &Caller) -> ApiResult<()> {
-        if R::may_read(caller) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "You may not read {} resources.",
-                R::SCHEMA.type_name
-            )))
-        }
+        authorize_type::<R>(caller)
     }
 
     fn find_node(&self, conn: &mut DbConnection, scope: &Scope<'_>, id: &str) -> ApiResult<Node> {

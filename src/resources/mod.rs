@@ -9,6 +9,7 @@ pub mod audit_event;
 pub mod device;
 pub mod engine;
 pub mod onboarding;
+pub mod operations;
 pub mod read;
 pub mod session;
 pub mod team;
@@ -18,6 +19,7 @@ pub mod user_lifecycle;
 pub mod write;
 
 use engine::{DynResource, Engine};
+use write::DynWrites;
 
 /// Every URL under this prefix is a JSON:API endpoint (the route table mounts them there;
 /// links are written with it).
@@ -36,17 +38,60 @@ pub static TEAM_MEMBERSHIPS: Engine<team_membership::TeamMembershipResource> = E
 pub static DEVICES: Engine<device::DeviceResource> = Engine::new();
 pub static AUDIT_EVENTS: Engine<audit_event::AuditEventResource> = Engine::new();
 
-/// Every type served through the generic engine.
-pub static ALL: &[&'static dyn DynResource] = &[
-    &USERS,
-    &ACCOUNTS,
-    &TEAMS,
-    &ACCOUNT_MEMBERSHIPS,
-    &ACCOUNT_INVITATIONS,
-    &TEAM_MEMBERSHIPS,
-    &DEVICES,
-    &AUDIT_EVENTS,
+/// One resource type: how it is read and, when clients write it, how it is written.
+#[derive(Clone, Copy)]
+pub struct Type {
+    pub read: &'static dyn DynResource,
+    pub write: Option<&'static dyn DynWrites>,
+}
+
+impl Type {
+    const fn writable<R: write::Writable>(engine: &'static Engine<R>) -> Type
+    where
+        R::Row: Send,
+    {
+        Type {
+            read: engine,
+            write: Some(engine),
+        }
+    }
+
+    const fn read_only<R: engine::Resource>(engine: &'static Engine<R>) -> Type
+    where
+        R::Row: Send,
+    {
+        Type {
+            read: engine,
+            write: None,
+        }
+    }
+}
+
+/// Every type served through the generic engines: the route table, the OpenAPI
+/// description and batches of operations are made from this list.
+pub static TYPES: &[Type] = &[
+    Type::writable(&USERS),
+    Type::writable(&ACCOUNTS),
+    Type::writable(&TEAMS),
+    Type::writable(&ACCOUNT_MEMBERSHIPS),
+    Type::writable(&ACCOUNT_INVITATIONS),
+    Type::writable(&TEAM_MEMBERSHIPS),
+    Type::writable(&DEVICES),
+    Type::read_only(&AUDIT_EVENTS),
 ];
+
+/// The read engines of every type in [`TYPES`].
+pub fn all() -> impl Iterator<Item = &'static dyn DynResource> {
+    TYPES.iter().map(|t| t.read)
+}
+
+/// The writes of a type, by type name (`None`: no such type, or clients do not write it).
+pub fn writes_of(type_name: &str) -> Option<&'static dyn DynWrites> {
+    TYPES
+        .iter()
+        .find(|t| t.read.schema().type_name == type_name)
+        .and_then(|t| t.write)
+}
 
 /// Every schema, for validating include paths and sparse fieldsets across types.
 pub static REGISTRY: Registry = Registry {
@@ -68,9 +113,7 @@ pub fn lookup(type_name: &str) -> Option<&'static dyn DynResource> {
     if type_name == session::SCHEMA.type_name {
         return Some(&session::ENGINE);
     }
-    ALL.iter()
-        .copied()
-        .find(|r| r.schema().type_name == type_name)
+    all().find(|r| r.schema().type_name == type_name)
 }
 
 #[cfg(test)]
@@ -82,11 +125,7 @@ mod tests {
     /// every promise of a schema must have its SQL.
     #[test]
     fn every_declared_sort_filter_and_relationship_has_its_sql() {
-        for resource in ALL
-            .iter()
-            .copied()
-            .chain([&session::ENGINE as &dyn DynResource])
-        {
+        for resource in all().chain([&session::ENGINE as &dyn DynResource]) {
             let schema = resource.schema();
             let (sorts, filters, links) = resource.declared_sql();
             for sort in schema.sorts {

@@ -167,22 +167,15 @@ impl Resource for TeamResource {
 // ---------------------------------------------------------------------------------
 // Writes
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::team_membership::{SetChange, Side, change_members, check_visible};
-use super::write::{Written, change_and_show, change_only};
-use super::write::{refuse_unsettable, refuse_unsettable_on_create};
+use super::team_membership::{Side, change_members, check_visible};
+use super::write::{NewId, Prepared, SetChange, Writable, Writes, Written};
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
 use crate::domain::{Description, TeamName};
 use crate::jsonapi::error::{ApiError, ApiResult};
-use crate::jsonapi::http::{Ctx, JsonApiBody};
-use crate::jsonapi::input::{
-    Intent, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
-};
-use crate::state::AppState;
+use crate::jsonapi::input::{Presence, Problems, ResourceInput, attribute_pointer};
 
 fn name_taken() -> ApiError {
     ApiError::taken(
@@ -244,201 +237,135 @@ fn parse_team(
     Ok((name, description))
 }
 
-/// `POST /teams`: account admins.
 /// Where a team's body lists its users.
 const USERS_POINTER: &str = "/data/relationships/users/data";
 
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    // SPEC §2's order: the users the body names must be visible (404) before the
-    // permission (403) and the values (422) are judged.
-    let users = input.to_many_ids("users");
-    if let Some(users) = users.clone() {
-        let caller = caller.clone();
-        state
-            .db
-            .run(&ctx.db, move |conn| -> ApiResult<_> {
-                check_visible(conn, &caller, Side::Team, &users, USERS_POINTER)
-            })
-            .await?;
-    }
-    policy::authorize(policy::team::create(&caller), "create teams in")?;
-    refuse_unsettable_on_create(
-        &input,
-        &["users"],
-        &[("account", Some(caller.account_id.as_str()))],
-    )?;
-    let (Some(name), description) = parse_team(&input, true)? else {
-        return Err(ApiError::internal("name checked above"));
+impl Writable for TeamResource {
+    const WRITES: Writes = Writes {
+        relationships: &["users"],
+        ..Writes::ALL
     };
-    let description = description.flatten();
-    let id = input
-        .id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::TEAMS,
-        StatusCode::CREATED,
-        move |conn, caller| {
-            let exists: i64 = teams::table
-                .filter(teams::id.eq(&id))
-                .count()
-                .get_result(conn)?;
-            if exists > 0 {
-                return Err(ApiError::conflict(
-                    "/data/id",
-                    "A team with this id already exists.",
-                ));
-            }
-            check_name_free(conn, &caller.account_id, &name, &id)?;
-            diesel::insert_into(teams::table)
-                .values((
-                    teams::id.eq(&id),
-                    teams::account_id.eq(&caller.account_id),
-                    teams::name.eq(name.as_str()),
-                    teams::description.eq(description.as_ref().map(Description::as_str)),
-                    teams::created_at.eq(caller.now),
-                    teams::updated_at.eq(caller.now),
-                ))
-                .execute(conn)
-                .map_err(map_unique)?;
-            let mut changes = Changes::default();
-            changes.set("name", Value::Null, name.as_str());
-            changes.set(
-                "description",
-                Value::Null,
-                description.as_ref().map(|d| d.as_str().to_owned()),
-            );
-            audit::record_by(
+    const SET_ON_CREATE: &'static [&'static str] = &["users"];
+    const SET_ON_UPDATE: &'static [&'static str] = &["users"];
+
+    fn given_on_create(caller: &Caller) -> Vec<(&'static str, Option<String>)> {
+        vec![("account", Some(caller.account_id.clone()))]
+    }
+
+    /// `POST /teams`: account admins, in their account.
+    fn create(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        input: &ResourceInput,
+        id: NewId,
+        _prepared: Prepared,
+    ) -> ApiResult<Written> {
+        // SPEC §2's order: the users the body names must be visible (404) before the
+        // permission (403) and the values (422) are judged.
+        let users = input.to_many_ids("users");
+        if let Some(users) = &users {
+            check_visible(conn, caller, Side::Team, users, USERS_POINTER)?;
+        }
+        policy::authorize(policy::team::create(caller), "create teams in")?;
+        let (Some(name), description) = parse_team(input, true)? else {
+            return Err(ApiError::internal("name checked above"));
+        };
+        let description = description.flatten();
+        let id = id.claim(conn)?;
+        check_name_free(conn, &caller.account_id, &name, &id)?;
+        diesel::insert_into(teams::table)
+            .values((
+                teams::id.eq(&id),
+                teams::account_id.eq(&caller.account_id),
+                teams::name.eq(name.as_str()),
+                teams::description.eq(description.as_ref().map(Description::as_str)),
+                teams::created_at.eq(caller.now),
+                teams::updated_at.eq(caller.now),
+            ))
+            .execute(conn)
+            .map_err(map_unique)?;
+        let mut changes = Changes::default();
+        changes.set("name", Value::Null, name.as_str());
+        changes.set(
+            "description",
+            Value::Null,
+            description.as_ref().map(|d| d.as_str().to_owned()),
+        );
+        audit::record_by(
+            conn,
+            caller,
+            &caller.account_id,
+            "team.created",
+            ("team", &id),
+            changes,
+        )?;
+        if let Some(users) = &users {
+            change_members(
                 conn,
                 caller,
-                &caller.account_id,
-                "team.created",
-                ("team", &id),
-                changes,
-            )?;
-            if let Some(users) = &users {
-                change_members(
-                    conn,
-                    caller,
-                    Side::Team,
-                    &id,
-                    users,
-                    SetChange::Add,
-                    USERS_POINTER,
-                )?;
-            }
-            Ok(Written::id(id))
-        },
-    )
-    .await
-}
-
-/// `PATCH /teams/{id}`: account admins and the team's maintainers.
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
-    let (name, description) = parse_team(&input, false)?;
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::TEAMS,
-        StatusCode::OK,
-        move |conn, caller| {
-            // Admins see a deleted team: changing it is then 409, not 404.
-            let current = super::engine::find::<TeamResource>(
-                conn,
-                &super::engine::single_scope(caller),
+                Side::Team,
                 &id,
+                users,
+                SetChange::Add,
+                USERS_POINTER,
             )?;
-            let users = input.to_many_ids("users");
-            if let Some(users) = &users {
-                check_visible(conn, caller, Side::Team, users, USERS_POINTER)?;
-            }
-            policy::team::decide(caller, policy::team::Action::Edit, current.facts())
-                .enforce("edit")?;
-            refuse_unsettable(conn, caller, &input, &["users"], &super::TEAMS, &current)?;
-            input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
-            if let Some(users) = &users {
-                change_members(
-                    conn,
-                    caller,
-                    Side::Team,
-                    &id,
-                    users,
-                    SetChange::Replace,
-                    USERS_POINTER,
-                )?;
-            }
-            if let Some(name) = &name {
-                check_name_free(conn, &current.account_id, name, &id)?;
-            }
-            let new_name = name.map_or(current.name.clone(), TeamName::into_inner);
-            let new_description = match description {
-                Some(d) => d.map(Description::into_inner),
-                None => current.description.clone(),
-            };
-            let mut changes = Changes::default();
-            changes.set("name", current.name.as_str(), new_name.as_str());
-            changes.set(
-                "description",
-                current.description.clone(),
-                new_description.clone(),
-            );
-            if !changes.is_empty() {
-                diesel::update(teams::table.find(&id))
-                    .set((
-                        teams::name.eq(&new_name),
-                        teams::description.eq(&new_description),
-                        teams::updated_at.eq(caller.now),
-                    ))
-                    .execute(conn)
-                    .map_err(map_unique)?;
-                audit::record_by(
-                    conn,
-                    caller,
-                    &current.account_id,
-                    "team.updated",
-                    ("team", &id),
-                    changes,
-                )?;
-            }
-            Ok(Written::id(id))
-        },
-    )
-    .await
-}
+        }
+        Ok(Written::id(id))
+    }
 
-/// `DELETE /teams/{id}`: account admins; a soft delete (its memberships disappear with it).
-pub async fn delete(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    change_only(&state, &ctx, caller, move |conn, caller| {
-        let current =
-            super::engine::find::<TeamResource>(conn, &super::engine::single_scope(caller), &id)?;
+    /// `PATCH /teams/{id}`: account admins and the team's maintainers.
+    fn authorize_update(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &TeamRow,
+        input: &ResourceInput,
+    ) -> ApiResult<()> {
+        if let Some(users) = &input.to_many_ids("users") {
+            check_visible(conn, caller, Side::Team, users, USERS_POINTER)?;
+        }
+        policy::team::decide(caller, policy::team::Action::Edit, current.facts()).enforce("edit")
+    }
+
+    fn update(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &TeamRow,
+        input: &ResourceInput,
+    ) -> ApiResult<()> {
+        let (name, description) = parse_team(input, false)?;
+        if let Some(users) = &input.to_many_ids("users") {
+            change_members(
+                conn,
+                caller,
+                Side::Team,
+                &current.id,
+                users,
+                SetChange::Replace,
+                USERS_POINTER,
+            )?;
+        }
+        if let Some(name) = &name {
+            check_name_free(conn, &current.account_id, name, &current.id)?;
+        }
+        let name = name.map_or(current.name.clone(), TeamName::into_inner);
+        let description = match description {
+            Some(d) => d.map(Description::into_inner),
+            None => current.description.clone(),
+        };
+        diesel::update(teams::table.find(&current.id))
+            .set((teams::name.eq(&name), teams::description.eq(&description)))
+            .execute(conn)
+            .map_err(map_unique)?;
+        Ok(())
+    }
+
+    fn audit_account(_: &mut DbConnection, _: &Caller, team: &TeamRow) -> ApiResult<String> {
+        Ok(team.account_id.clone())
+    }
+
+    /// `DELETE /teams/{id}`: account admins; a soft delete (its memberships disappear
+    /// with it).
+    fn delete(conn: &mut DbConnection, caller: &Caller, current: &TeamRow) -> ApiResult<()> {
         policy::team::decide(caller, policy::team::Action::Delete, current.facts())
             .enforce("delete")?;
         super::engine::soft_delete::<TeamResource>(conn, &current.id, caller.now)?;
@@ -447,9 +374,33 @@ pub async fn delete(
             caller,
             &current.account_id,
             "team.deleted",
-            ("team", &id),
+            ("team", &current.id),
             Changes::default(),
         )
-    })
-    .await
+    }
+
+    /// `/teams/{id}/relationships/users`: each member authorized as if sent alone.
+    fn change_relationship(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &TeamRow,
+        _name: &str,
+        members: &[String],
+        change: SetChange,
+        pointer: &str,
+    ) -> ApiResult<()> {
+        // Admins see a deleted team, whose members can no longer change: 409.
+        policy::Decision::from_status(current.discarded_at.is_none())
+            .enforce("change the members of")?;
+        check_visible(conn, caller, Side::Team, members, pointer)?;
+        change_members(
+            conn,
+            caller,
+            Side::Team,
+            &current.id,
+            members,
+            change,
+            pointer,
+        )
+    }
 }

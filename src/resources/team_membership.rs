@@ -134,23 +134,14 @@ impl Resource for TeamMembershipResource {
 
 use std::collections::BTreeSet;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::engine::{DynResource, single_scope};
-use super::write::{
-    Written, change_and_show, change_only, refuse_unsettable, refuse_unsettable_on_create,
-};
+use super::write::{NewId, Prepared, SetChange, Writable, Writes, Written};
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
 use crate::db::schema::{account_memberships, teams, users};
 use crate::jsonapi::error::{ApiError, ApiResult, ErrorSource};
-use crate::jsonapi::http::{Ctx, JsonApiBody};
-use crate::jsonapi::input::{
-    Intent, Patch, ResourceInput, attribute_pointer, parse_identifiers, parse_resource_document,
-};
-use crate::state::AppState;
+use crate::jsonapi::input::{Patch, ResourceInput, attribute_pointer};
 
 /// A live team of the caller's account (any account for platform admins), with whether
 /// the caller maintains it; `None` when the caller cannot see it.
@@ -340,80 +331,6 @@ fn parse_role(input: &ResourceInput) -> ApiResult<Option<TeamRole>> {
     }
 }
 
-/// `POST /team_memberships`: one per (user, team) → 409 `taken` for a second.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    refuse_unsettable_on_create(&input, &["user", "team"], &[])?;
-    // Judged after the linkages and the permission (SPEC §2's order).
-    let role = parse_role(&input);
-    let Patch::Value(user_id) = input.to_one_id("user", "user")? else {
-        return Err(ApiError::validation(
-            "/data/relationships/user",
-            "is required",
-        ));
-    };
-    let Patch::Value(team_id) = input.to_one_id("team", "team")? else {
-        return Err(ApiError::validation(
-            "/data/relationships/team",
-            "is required",
-        ));
-    };
-    let id = input
-        .id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::TEAM_MEMBERSHIPS,
-        StatusCode::CREATED,
-        move |conn, caller| {
-            let account_id = authorize_pair(
-                conn,
-                caller,
-                &team_id,
-                &user_id,
-                ("/data/relationships/team", "/data/relationships/user"),
-            )?;
-            let role = role?.unwrap_or(TeamRole::Member);
-            let exists: i64 = team_memberships::table
-                .filter(team_memberships::id.eq(&id))
-                .count()
-                .get_result(conn)?;
-            if exists > 0 {
-                return Err(ApiError::conflict(
-                    "/data/id",
-                    "A team membership with this id already exists.",
-                ));
-            }
-            match add_member(
-                conn,
-                caller,
-                &account_id,
-                &team_id,
-                &user_id,
-                role,
-                Some(id.clone()),
-            )? {
-                Some(_) => Ok(Written::id(id)),
-                None => Err(ApiError::taken(
-                    "/data/relationships/user",
-                    "This user is already a member of the team.",
-                )),
-            }
-        },
-    )
-    .await
-}
-
 /// The account of a team (for audit events).
 fn team_account(conn: &mut DbConnection, team_id: &str) -> ApiResult<String> {
     Ok(teams::table
@@ -422,80 +339,100 @@ fn team_account(conn: &mut DbConnection, team_id: &str) -> ApiResult<String> {
         .first(conn)?)
 }
 
-/// `PATCH /team_memberships/{id}`: changes the role.
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
-    let role = parse_role(&input);
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::TEAM_MEMBERSHIPS,
-        StatusCode::OK,
-        move |conn, caller| {
-            let current =
-                super::engine::find::<TeamMembershipResource>(conn, &single_scope(caller), &id)?;
-            policy::team_membership::decide(
-                caller,
-                policy::team_membership::Action::Edit,
-                current.caller_maintains,
-            )
-            .enforce("change")?;
-            let role = role?;
-            refuse_unsettable(
-                conn,
-                caller,
-                &input,
-                &[],
-                &super::TEAM_MEMBERSHIPS,
-                &current,
-            )?;
-            input.check_read_only(&SCHEMA, &crate::jsonapi::document::attributes_of(&current))?;
-            if let Some(new) = role.filter(|r| r.as_str() != current.role) {
-                diesel::update(team_memberships::table.find(&id))
-                    .set((
-                        team_memberships::role.eq(new.as_str()),
-                        team_memberships::updated_at.eq(caller.now),
-                    ))
-                    .execute(conn)?;
-                let account_id = team_account(conn, &current.team_id)?;
-                let mut changes = Changes::default();
-                changes.set("role", current.role.as_str(), new.as_str());
-                audit::record_by(
-                    conn,
-                    caller,
-                    &account_id,
-                    "team_membership.updated",
-                    audit_target(&id),
-                    changes,
-                )?;
-            }
-            Ok(Written::id(id))
-        },
-    )
-    .await
-}
+impl Writable for TeamMembershipResource {
+    const WRITES: Writes = Writes::ALL;
+    const SET_ON_CREATE: &'static [&'static str] = &["user", "team"];
 
-/// `DELETE /team_memberships/{id}`.
-pub async fn delete(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    change_only(&state, &ctx, caller, move |conn, caller| {
-        let current =
-            super::engine::find::<TeamMembershipResource>(conn, &single_scope(caller), &id)?;
+    /// `POST /team_memberships`: one per (user, team) → 409 `taken` for a second.
+    fn create(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        input: &ResourceInput,
+        id: NewId,
+        _prepared: Prepared,
+    ) -> ApiResult<Written> {
+        let Patch::Value(user_id) = input.to_one_id("user", "user")? else {
+            return Err(ApiError::validation(
+                "/data/relationships/user",
+                "is required",
+            ));
+        };
+        let Patch::Value(team_id) = input.to_one_id("team", "team")? else {
+            return Err(ApiError::validation(
+                "/data/relationships/team",
+                "is required",
+            ));
+        };
+        let account_id = authorize_pair(
+            conn,
+            caller,
+            &team_id,
+            &user_id,
+            ("/data/relationships/team", "/data/relationships/user"),
+        )?;
+        // Judged after the linkages and the permission (SPEC §2's order).
+        let role = parse_role(input)?.unwrap_or(TeamRole::Member);
+        let id = id.claim(conn)?;
+        match add_member(
+            conn,
+            caller,
+            &account_id,
+            &team_id,
+            &user_id,
+            role,
+            Some(id.clone()),
+        )? {
+            Some(_) => Ok(Written::id(id)),
+            None => Err(ApiError::taken(
+                "/data/relationships/user",
+                "This user is already a member of the team.",
+            )),
+        }
+    }
+
+    /// `PATCH /team_memberships/{id}`: changes the role.
+    fn authorize_update(
+        _: &mut DbConnection,
+        caller: &Caller,
+        current: &TeamMembershipRow,
+        _: &ResourceInput,
+    ) -> ApiResult<()> {
+        policy::team_membership::decide(
+            caller,
+            policy::team_membership::Action::Edit,
+            current.caller_maintains,
+        )
+        .enforce("change")
+    }
+
+    fn update(
+        conn: &mut DbConnection,
+        _: &Caller,
+        current: &TeamMembershipRow,
+        input: &ResourceInput,
+    ) -> ApiResult<()> {
+        if let Some(role) = parse_role(input)? {
+            diesel::update(team_memberships::table.find(&current.id))
+                .set(team_memberships::role.eq(role.as_str()))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    fn audit_account(
+        conn: &mut DbConnection,
+        _: &Caller,
+        membership: &TeamMembershipRow,
+    ) -> ApiResult<String> {
+        team_account(conn, &membership.team_id)
+    }
+
+    /// `DELETE /team_memberships/{id}`.
+    fn delete(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &TeamMembershipRow,
+    ) -> ApiResult<()> {
         policy::team_membership::decide(
             caller,
             policy::team_membership::Action::Delete,
@@ -515,19 +452,7 @@ pub async fn delete(
             // Removed meanwhile by another request.
             Err(ApiError::not_found())
         }
-    })
-    .await
-}
-
-/// How a relationship request changes the set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SetChange {
-    /// POST: add those not there.
-    Add,
-    /// DELETE: remove those there.
-    Remove,
-    /// PATCH: make the set exactly this.
-    Replace,
+    }
 }
 
 /// Which side of team membership the URL's (or the body's) resource is.
@@ -537,66 +462,6 @@ pub enum Side {
     User,
     /// `/teams/{id}/relationships/users`: the owner is a team, members are users.
     Team,
-}
-
-/// `POST|PATCH|DELETE /users/{id}/relationships/teams` and
-/// `/teams/{id}/relationships/users` → 204. All in one transaction; each pair authorized
-/// as if sent alone; adding what is there or removing what is gone still succeeds.
-pub async fn change_relationship(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let (owner_id, relationship) = path.into_inner();
-    let owner_type = req
-        .app_data::<super::read::TypeRef>()
-        .map_or("", |t| t.0.schema().path);
-    let side = match (owner_type, relationship.as_str()) {
-        ("users", "teams") => Side::User,
-        ("teams", "users") => Side::Team,
-        _ => {
-            return Err(ApiError::forbidden(
-                "This relationship cannot be changed here.",
-            ));
-        }
-    };
-    let change = match *req.method() {
-        actix_web::http::Method::POST => SetChange::Add,
-        actix_web::http::Method::DELETE => SetChange::Remove,
-        _ => SetChange::Replace,
-    };
-    let target_type = if side == Side::User { "team" } else { "user" };
-    let wanted: Vec<String> = parse_identifiers(body.0, target_type, true)?;
-    change_only(&state, &ctx, caller, move |conn, caller| {
-        // The owner must be visible; each member is then checked pair by pair. Admins
-        // see a deleted user or team, whose memberships can no longer change: 409, as
-        // for any other change to it.
-        let deleted = match side {
-            Side::User => {
-                super::USERS.find_node(conn, &single_scope(caller), &owner_id)?;
-                users::table
-                    .find(&owner_id)
-                    .select(users::discarded_at.is_not_null())
-                    .first::<bool>(conn)?
-            }
-            Side::Team => {
-                super::TEAMS.find_node(conn, &single_scope(caller), &owner_id)?;
-                teams::table
-                    .find(&owner_id)
-                    .select(teams::discarded_at.is_not_null())
-                    .first::<bool>(conn)?
-            }
-        };
-        if deleted {
-            return policy::Decision::from_status(false).enforce("change the members of");
-        }
-        check_visible(conn, caller, side, &wanted, "/data")?;
-        change_members(conn, caller, side, &owner_id, &wanted, change, "/data")
-    })
-    .await
 }
 
 /// Every member a body names must be something the caller can see, before anything is

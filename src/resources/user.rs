@@ -261,25 +261,22 @@ impl Resource for UserResource {
 // ---------------------------------------------------------------------------------
 // Writes
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::engine;
 use super::engine::single_scope;
 use super::read::{self};
-use super::team_membership::{SetChange, Side, change_members, check_visible};
-use super::write::{Written, change_and_show, refuse_unsettable, refuse_unsettable_on_create};
+use super::team_membership::{Side, change_members, check_visible};
+use super::write::{NewId, Prepared, SetChange, Writable, Writes, Written};
 use crate::audit::{self, Changes};
-use crate::auth::{password, random_secret};
+use crate::auth::random_secret;
 use crate::db::DbConnection;
 use crate::db::schema::{account_memberships, invitations};
 use crate::domain::{Avatar, Email, Identifier, Name, Password, Preferences, Timezone};
 use crate::jsonapi::error::{ApiError, ApiResult};
-use crate::jsonapi::http::{Ctx, JsonApiBody};
-use crate::jsonapi::input::{
-    Intent, Patch, Presence, Problems, ResourceInput, attribute_pointer, parse_resource_document,
-};
+use crate::jsonapi::http::Ctx;
+use crate::jsonapi::input::{Patch, Presence, Problems, ResourceInput, attribute_pointer};
 use crate::state::AppState;
 
 /// Where a user's body lists its teams.
@@ -492,331 +489,296 @@ fn opt_str<T: AsRef<str>>(v: Option<&T>) -> Value {
     v.map_or(Value::Null, |s| Value::String(s.as_ref().to_owned()))
 }
 
-/// `POST /users`.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Create)?;
-    // SPEC §2's order: the teams the body names must be visible (404) before the
-    // permission (403) and the values (422) are judged — and before any password is
-    // hashed for a caller who may not create users at all.
-    let teams = input.to_many_ids("teams");
-    if let Some(teams) = teams.clone() {
-        let caller = caller.clone();
-        state
-            .db
-            .run(&ctx.db, move |conn| -> ApiResult<_> {
-                check_visible(conn, &caller, Side::User, &teams, TEAMS_POINTER)
-            })
-            .await?;
+impl Writable for UserResource {
+    const WRITES: Writes = Writes {
+        relationships: &["teams"],
+        ..Writes::ALL
+    };
+    const SET_ON_CREATE: &'static [&'static str] = &["teams"];
+    const SET_ON_UPDATE: &'static [&'static str] = &["teams"];
+
+    fn given_on_create(caller: &Caller) -> Vec<(&'static str, Option<String>)> {
+        vec![("account", Some(caller.account_id.clone()))]
     }
-    policy::authorize(policy::user::create(&caller), "create users in")?;
-    refuse_unsettable_on_create(
-        &input,
-        &["teams"],
-        &[("account", Some(caller.account_id.as_str()))],
-    )?;
-    let changes = parse_changes(&input, true)?;
-    let role = match input.meta.get("role") {
-        None | Some(Value::Null) => AccountRole::Member,
-        Some(Value::String(r)) => {
-            AccountRole::parse(r).map_err(|e| ApiError::validation("/meta/role", e.to_string()))?
+
+    /// Only a caller who may create users gets its password hashed (before the
+    /// transaction, so that no write lock waits for Argon2).
+    fn password_to_hash(caller: &Caller, input: &ResourceInput) -> Option<Password> {
+        if !policy::user::create(caller) {
+            return None;
         }
-        Some(_) => return Err(ApiError::validation("/meta/role", "must be a string")),
-    };
-    if role == AccountRole::Owner && !(caller.platform_admin || caller.role == AccountRole::Owner) {
-        return Err(ApiError::forbidden("Only owners may grant the owner role."));
-    }
-    let invite = match input.meta.get("invite") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            return Err(ApiError::validation(
-                "/meta/invite",
-                "must be true or false",
-            ));
+        match input.attributes.get("password") {
+            Some(Value::String(text)) => Password::parse(text).ok(),
+            _ => None,
         }
-    };
-    if invite && changes.password.is_some() {
-        return Err(ApiError::validation(
-            "/meta/invite",
-            "a user created with a password is already active",
-        ));
     }
-    let password_hash = match changes.password.clone() {
-        None => None,
-        Some(secret) => Some(password::hash_off_worker(secret).await?),
-    };
-    let id = input
-        .id
-        .clone()
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::USERS,
-        StatusCode::CREATED,
-        move |conn, caller| {
-            let now = caller.now;
-            let exists: i64 = users::table
-                .filter(users::id.eq(&id))
-                .count()
-                .get_result(conn)?;
-            if exists > 0 {
-                return Err(ApiError::conflict(
-                    "/data/id",
-                    "A user with this id already exists.",
+
+    /// `POST /users`: in the caller's account, with `meta.role` (member by default)
+    /// and `meta.invite`.
+    fn create(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        input: &ResourceInput,
+        id: NewId,
+        prepared: Prepared,
+    ) -> ApiResult<Written> {
+        // SPEC §2's order: the teams the body names must be visible (404) before the
+        // permission (403) and the values (422) are judged.
+        let teams = input.to_many_ids("teams");
+        if let Some(teams) = &teams {
+            check_visible(conn, caller, Side::User, teams, TEAMS_POINTER)?;
+        }
+        policy::authorize(policy::user::create(caller), "create users in")?;
+        let changes = parse_changes(input, true)?;
+        let role = match input.meta.get("role") {
+            None | Some(Value::Null) => AccountRole::Member,
+            Some(Value::String(r)) => AccountRole::parse(r)
+                .map_err(|e| ApiError::validation("/meta/role", e.to_string()))?,
+            Some(_) => return Err(ApiError::validation("/meta/role", "must be a string")),
+        };
+        if role == AccountRole::Owner
+            && !(caller.platform_admin || caller.role == AccountRole::Owner)
+        {
+            return Err(ApiError::forbidden("Only owners may grant the owner role."));
+        }
+        let invite = match input.meta.get("invite") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(ApiError::validation(
+                    "/meta/invite",
+                    "must be true or false",
                 ));
             }
-            let email = changes.email.clone().flatten();
-            let identifier = changes.identifier.clone().flatten();
-            check_unique(
+        };
+        if invite && changes.password.is_some() {
+            return Err(ApiError::validation(
+                "/meta/invite",
+                "a user created with a password is already active",
+            ));
+        }
+        let password_hash = match (&changes.password, prepared.password_hash) {
+            (None, _) => None,
+            (Some(_), Some(hash)) => Some(hash),
+            (Some(_), None) => return Err(ApiError::internal("a password left unhashed")),
+        };
+        let id = id.claim(conn)?;
+        let now = caller.now;
+        let email = changes.email.clone().flatten();
+        let identifier = changes.identifier.clone().flatten();
+        check_unique(
+            conn,
+            std::slice::from_ref(&caller.account_id),
+            &id,
+            email.as_ref(),
+            identifier.as_ref(),
+        )?;
+        let status = if password_hash.is_some() {
+            UserStatus::Active
+        } else {
+            UserStatus::Created
+        };
+        let name = changes.name.map(Name::into_inner).unwrap_or_default();
+        let timezone = changes.timezone.unwrap_or_default();
+        let preferences = changes.preferences.unwrap_or_default();
+        let avatar = changes.avatar.flatten();
+        diesel::insert_into(users::table)
+            .values((
+                users::id.eq(&id),
+                users::account_id.eq(&caller.account_id),
+                users::name.eq(&name),
+                users::email.eq(email.as_ref().map(Email::as_str)),
+                users::email_key.eq(email.as_ref().map(Email::normalized)),
+                users::identifier.eq(identifier.as_ref().map(Identifier::as_str)),
+                users::status.eq(status.as_str()),
+                users::avatar.eq(avatar.as_ref().map(Avatar::as_str)),
+                users::timezone.eq(timezone.as_str()),
+                users::preferences.eq(preferences.as_str()),
+                users::password_hash.eq(password_hash.as_deref()),
+                users::created_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map_err(unique_error)?;
+        diesel::insert_into(account_memberships::table)
+            .values((
+                account_memberships::id.eq(uuid::Uuid::now_v7().to_string()),
+                account_memberships::account_id.eq(&caller.account_id),
+                account_memberships::user_id.eq(&id),
+                account_memberships::role.eq(role.as_str()),
+                account_memberships::created_at.eq(now),
+                account_memberships::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let mut created = Changes::default();
+        created.set("name", Value::Null, name.as_str());
+        created.set("email", Value::Null, opt_str(email.as_ref()));
+        created.set("identifier", Value::Null, opt_str(identifier.as_ref()));
+        created.set("status", Value::Null, status.as_str());
+        created.set("avatar", Value::Null, opt_str(avatar.as_ref()));
+        created.set("timezone", Value::Null, timezone.as_str());
+        created.set("preferences", Value::Null, preferences.to_value());
+        audit::record_by(
+            conn,
+            caller,
+            &caller.account_id,
+            "user.created",
+            ("user", &id),
+            created,
+        )?;
+        if let Some(teams) = &teams {
+            change_members(
                 conn,
-                std::slice::from_ref(&caller.account_id),
+                caller,
+                Side::User,
                 &id,
-                email.as_ref(),
-                identifier.as_ref(),
+                teams,
+                SetChange::Add,
+                TEAMS_POINTER,
             )?;
-            let status = if password_hash.is_some() {
-                UserStatus::Active
-            } else {
-                UserStatus::Created
-            };
-            let name = changes
-                .name
-                .clone()
-                .map(Name::into_inner)
-                .unwrap_or_default();
-            let timezone = changes.timezone.unwrap_or_default();
-            let preferences = changes.preferences.clone().unwrap_or_default();
-            let avatar = changes.avatar.clone().flatten();
-            diesel::insert_into(users::table)
-                .values((
-                    users::id.eq(&id),
-                    users::account_id.eq(&caller.account_id),
-                    users::name.eq(&name),
-                    users::email.eq(email.as_ref().map(Email::as_str)),
-                    users::email_key.eq(email.as_ref().map(Email::normalized)),
-                    users::identifier.eq(identifier.as_ref().map(Identifier::as_str)),
-                    users::status.eq(status.as_str()),
-                    users::avatar.eq(avatar.as_ref().map(Avatar::as_str)),
-                    users::timezone.eq(timezone.as_str()),
-                    users::preferences.eq(preferences.as_str()),
-                    users::password_hash.eq(password_hash.as_deref()),
-                    users::created_at.eq(now),
-                    users::updated_at.eq(now),
-                ))
-                .execute(conn)
-                .map_err(unique_error)?;
-            diesel::insert_into(account_memberships::table)
-                .values((
-                    account_memberships::id.eq(uuid::Uuid::now_v7().to_string()),
-                    account_memberships::account_id.eq(&caller.account_id),
-                    account_memberships::user_id.eq(&id),
-                    account_memberships::role.eq(role.as_str()),
-                    account_memberships::created_at.eq(now),
-                    account_memberships::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            let mut created = Changes::default();
-            created.set("name", Value::Null, name.as_str());
-            created.set("email", Value::Null, opt_str(email.as_ref()));
-            created.set("identifier", Value::Null, opt_str(identifier.as_ref()));
-            created.set("status", Value::Null, status.as_str());
-            created.set("avatar", Value::Null, opt_str(avatar.as_ref()));
-            created.set("timezone", Value::Null, timezone.as_str());
-            created.set("preferences", Value::Null, preferences.to_value());
-            audit::record_by(
-                conn,
-                caller,
-                &caller.account_id,
-                "user.created",
-                ("user", &id),
-                created,
-            )?;
-            if let Some(teams) = &teams {
-                change_members(
-                    conn,
-                    caller,
-                    Side::User,
-                    &id,
-                    teams,
-                    SetChange::Add,
-                    TEAMS_POINTER,
-                )?;
-            }
-            if !invite {
-                return Ok(Written::id(id));
-            }
-            diesel::update(users::table.find(&id))
-                .set(users::status.eq(UserStatus::Invited.as_str()))
-                .execute(conn)?;
-            let meta = issue_invitation(conn, &id, &caller.account_id, &caller.user_id, now)?;
-            let mut invited = Changes::default();
-            invited.set(
-                "status",
-                UserStatus::Created.as_str(),
-                UserStatus::Invited.as_str(),
-            );
-            audit::record_by(
-                conn,
-                caller,
-                &caller.account_id,
-                "user.invited",
-                ("user", &id),
-                invited,
-            )?;
-            Ok(Written {
-                id,
-                meta: Some(meta),
-            })
-        },
-    )
-    .await
-}
+        }
+        if !invite {
+            return Ok(Written::id(id));
+        }
+        diesel::update(users::table.find(&id))
+            .set(users::status.eq(UserStatus::Invited.as_str()))
+            .execute(conn)?;
+        let meta = issue_invitation(conn, &id, &caller.account_id, &caller.user_id, now)?;
+        let mut invited = Changes::default();
+        invited.set(
+            "status",
+            UserStatus::Created.as_str(),
+            UserStatus::Invited.as_str(),
+        );
+        audit::record_by(
+            conn,
+            caller,
+            &caller.account_id,
+            "user.invited",
+            ("user", &id),
+            invited,
+        )?;
+        Ok(Written {
+            id,
+            meta: Some(meta),
+        })
+    }
 
-/// The current attributes of a user, as the API shows them (for read-only checks).
-fn shown_attributes(row: &UserRow) -> Map<String, Value> {
-    crate::jsonapi::document::attributes_of(row)
+    /// `PATCH /users/{id}`: absent attributes stay as they are.
+    fn authorize_update(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &UserRow,
+        input: &ResourceInput,
+    ) -> ApiResult<()> {
+        if let Some(teams) = &input.to_many_ids("teams") {
+            check_visible(conn, caller, Side::User, teams, TEAMS_POINTER)?;
+        }
+        policy::user::decide(caller, policy::user::Action::Edit, &current.facts(caller))
+            .enforce("edit")
+    }
+
+    fn update(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &UserRow,
+        input: &ResourceInput,
+    ) -> ApiResult<()> {
+        let changes = parse_changes(input, false)?;
+        if let Some(teams) = &input.to_many_ids("teams") {
+            change_members(
+                conn,
+                caller,
+                Side::User,
+                &current.id,
+                teams,
+                SetChange::Replace,
+                TEAMS_POINTER,
+            )?;
+        }
+        let email = changes
+            .email
+            .clone()
+            .unwrap_or_else(|| current.email.as_deref().and_then(|e| Email::parse(e).ok()));
+        let identifier = changes.identifier.clone().unwrap_or_else(|| {
+            current
+                .identifier
+                .as_deref()
+                .and_then(|i| Identifier::parse(i).ok())
+        });
+        let accounts = accounts_of(conn, &current.id)?;
+        check_unique(
+            conn,
+            &accounts,
+            &current.id,
+            changes.email.as_ref().and(email.as_ref()),
+            changes.identifier.as_ref().and(identifier.as_ref()),
+        )?;
+        let name = changes.name.map_or(current.name.clone(), Name::into_inner);
+        let avatar = match &changes.avatar {
+            Some(a) => a.as_ref().map(|a| a.as_str().to_owned()),
+            None => current.avatar.clone(),
+        };
+        let timezone = changes
+            .timezone
+            .map_or(current.timezone.clone(), |t| t.as_str().to_owned());
+        let preferences = changes
+            .preferences
+            .map_or(current.preferences.clone(), Preferences::into_inner);
+        diesel::update(users::table.find(&current.id))
+            .set((
+                users::name.eq(&name),
+                users::email.eq(email.as_ref().map(Email::as_str)),
+                users::email_key.eq(email.as_ref().map(Email::normalized)),
+                users::identifier.eq(identifier.as_ref().map(Identifier::as_str)),
+                users::avatar.eq(avatar.as_deref()),
+                users::timezone.eq(&timezone),
+                users::preferences.eq(&preferences),
+            ))
+            .execute(conn)
+            .map_err(unique_error)?;
+        Ok(())
+    }
+
+    fn audit_account(_: &mut DbConnection, _: &Caller, user: &UserRow) -> ApiResult<String> {
+        Ok(user.account_id.clone())
+    }
+
+    /// `DELETE /users/{id}`: see [`super::user_lifecycle::delete_user`].
+    fn delete(conn: &mut DbConnection, caller: &Caller, current: &UserRow) -> ApiResult<()> {
+        super::user_lifecycle::delete_user(conn, caller, current)
+    }
+
+    /// `/users/{id}/relationships/teams`: each team authorized as if sent alone.
+    fn change_relationship(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &UserRow,
+        _name: &str,
+        members: &[String],
+        change: SetChange,
+        pointer: &str,
+    ) -> ApiResult<()> {
+        // Admins see a deleted user, whose teams can no longer change: 409.
+        policy::Decision::from_status(current.discarded_at.is_none())
+            .enforce("change the members of")?;
+        check_visible(conn, caller, Side::User, members, pointer)?;
+        change_members(
+            conn,
+            caller,
+            Side::User,
+            &current.id,
+            members,
+            change,
+            pointer,
+        )
+    }
 }
 
 /// The user with this id as the caller sees it, for a change: admins see deleted users
 /// too, and the policy then answers 409 `invalid_transition` rather than 404.
 pub fn find_for_change(conn: &mut DbConnection, caller: &Caller, id: &str) -> ApiResult<UserRow> {
     engine::find::<UserResource>(conn, &single_scope(caller), id)
-}
-
-/// `PATCH /users/{id}`: absent attributes stay as they are.
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-    body: JsonApiBody,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    let input = parse_resource_document(body.0, &SCHEMA, Intent::Update { id: &id })?;
-    let changes = parse_changes(&input, false)?;
-    change_and_show(
-        &req,
-        &state,
-        &ctx,
-        caller,
-        &super::USERS,
-        StatusCode::OK,
-        move |conn, caller| {
-            let current = find_for_change(conn, caller, &id)?;
-            let teams = input.to_many_ids("teams");
-            if let Some(teams) = &teams {
-                check_visible(conn, caller, Side::User, teams, TEAMS_POINTER)?;
-            }
-            policy::user::decide(caller, policy::user::Action::Edit, &current.facts(caller))
-                .enforce("edit")?;
-            refuse_unsettable(conn, caller, &input, &["teams"], &super::USERS, &current)?;
-            input.check_read_only(&SCHEMA, &shown_attributes(&current))?;
-            if let Some(teams) = &teams {
-                change_members(
-                    conn,
-                    caller,
-                    Side::User,
-                    &id,
-                    teams,
-                    SetChange::Replace,
-                    TEAMS_POINTER,
-                )?;
-            }
-            let email = changes
-                .email
-                .clone()
-                .unwrap_or_else(|| current.email.as_deref().and_then(|e| Email::parse(e).ok()));
-            let identifier = changes.identifier.clone().unwrap_or_else(|| {
-                current
-                    .identifier
-                    .as_deref()
-                    .and_then(|i| Identifier::parse(i).ok())
-            });
-            let accounts = accounts_of(conn, &id)?;
-            check_unique(
-                conn,
-                &accounts,
-                &id,
-                changes.email.as_ref().and(email.as_ref()),
-                changes.identifier.as_ref().and(identifier.as_ref()),
-            )?;
-            let mut audit_changes = Changes::default();
-            let name = changes
-                .name
-                .clone()
-                .map_or(current.name.clone(), Name::into_inner);
-            audit_changes.set("name", current.name.as_str(), name.as_str());
-            let email_text = email.as_ref().map(|e| e.as_str().to_owned());
-            let email_key = email.as_ref().map(Email::normalized);
-            audit_changes.set(
-                "email",
-                opt_str(current.email.as_ref()),
-                opt_str(email_text.as_ref()),
-            );
-            let identifier_text = identifier.as_ref().map(|i| i.as_str().to_owned());
-            audit_changes.set(
-                "identifier",
-                opt_str(current.identifier.as_ref()),
-                opt_str(identifier_text.as_ref()),
-            );
-            let avatar = match &changes.avatar {
-                Some(a) => a.as_ref().map(|a| a.as_str().to_owned()),
-                None => current.avatar.clone(),
-            };
-            audit_changes.set(
-                "avatar",
-                opt_str(current.avatar.as_ref()),
-                opt_str(avatar.as_ref()),
-            );
-            let timezone = changes
-                .timezone
-                .map_or(current.timezone.clone(), |t| t.as_str().to_owned());
-            audit_changes.set("timezone", current.timezone.as_str(), timezone.as_str());
-            let preferences = changes
-                .preferences
-                .clone()
-                .map_or(current.preferences.clone(), Preferences::into_inner);
-            let old_preferences: Value =
-                serde_json::from_str(&current.preferences).unwrap_or(Value::Null);
-            let new_preferences: Value = serde_json::from_str(&preferences).unwrap_or(Value::Null);
-            audit_changes.set("preferences", old_preferences, new_preferences);
-            if !audit_changes.is_empty() {
-                diesel::update(users::table.find(&id))
-                    .set((
-                        users::name.eq(&name),
-                        users::email.eq(email_text.as_deref()),
-                        users::email_key.eq(email_key.as_deref()),
-                        users::identifier.eq(identifier_text.as_deref()),
-                        users::avatar.eq(avatar.as_deref()),
-                        users::timezone.eq(&timezone),
-                        users::preferences.eq(&preferences),
-                        users::updated_at.eq(caller.now),
-                    ))
-                    .execute(conn)
-                    .map_err(unique_error)?;
-                audit::record_by(
-                    conn,
-                    caller,
-                    &current.account_id,
-                    "user.updated",
-                    ("user", &id),
-                    audit_changes,
-                )?;
-            }
-            Ok(Written::id(id))
-        },
-    )
-    .await
 }
 
 /// `GET /me`: the caller as a user resource.

@@ -399,46 +399,36 @@ pub async fn change_password(
 
 /// `DELETE /users/{id}`: a soft delete that ends the user's sessions and its guest
 /// memberships; its home account keeps it, to restore it.
-pub async fn delete(
-    state: web::Data<AppState>,
-    ctx: Ctx,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
-    change_only(&state, &ctx, caller, move |conn, caller| {
-        let current = find_for_change(conn, caller, &id)?;
-        decide(caller, Action::Delete, &current.facts(caller)).enforce("delete")?;
-        ensure_no_sole_ownership(conn, &id, &current.account_id)?;
-        let changed = diesel::update(users::table.find(&id).filter(users::discarded_at.is_null()))
-            .set((
-                users::status.eq(UserStatus::Deleted.as_str()),
-                users::previous_status
-                    .eq(StatusStack::of(&current).push(current.status()).stored()),
-                users::discarded_at.eq(caller.now),
-                users::updated_at.eq(caller.now),
-            ))
-            .execute(conn)?;
-        ensure_changed(changed)?;
-        end_all_sessions(conn, &id, caller.now)?;
-        // Its other accounts lose it now; its home account keeps it, to restore it.
-        super::account_membership::end_guest_memberships(conn, caller, &id, &current.account_id)?;
-        let mut changes = Changes::default();
-        changes.set(
-            "status",
-            current.status.as_str(),
-            UserStatus::Deleted.as_str(),
-        );
-        audit::record_by(
-            conn,
-            caller,
-            &current.account_id,
-            "user.deleted",
-            ("user", &id),
-            changes,
-        )
-    })
-    .await
+pub fn delete_user(conn: &mut DbConnection, caller: &Caller, current: &UserRow) -> ApiResult<()> {
+    let id = &current.id;
+    decide(caller, Action::Delete, &current.facts(caller)).enforce("delete")?;
+    ensure_no_sole_ownership(conn, id, &current.account_id)?;
+    let changed = diesel::update(users::table.find(id).filter(users::discarded_at.is_null()))
+        .set((
+            users::status.eq(UserStatus::Deleted.as_str()),
+            users::previous_status.eq(StatusStack::of(current).push(current.status()).stored()),
+            users::discarded_at.eq(caller.now),
+            users::updated_at.eq(caller.now),
+        ))
+        .execute(conn)?;
+    ensure_changed(changed)?;
+    end_all_sessions(conn, id, caller.now)?;
+    // Its other accounts lose it now; its home account keeps it, to restore it.
+    super::account_membership::end_guest_memberships(conn, caller, id, &current.account_id)?;
+    let mut changes = Changes::default();
+    changes.set(
+        "status",
+        current.status.as_str(),
+        UserStatus::Deleted.as_str(),
+    );
+    audit::record_by(
+        conn,
+        caller,
+        &current.account_id,
+        "user.deleted",
+        ("user", id),
+        changes,
+    )
 }
 
 #[cfg(test)]
