@@ -11,7 +11,8 @@ use crate::jsonapi::openapi::{EndpointDoc, Output, Shape};
 use crate::resources::read::{self, TypeRef};
 use crate::resources::write::{self, WriteRef};
 use crate::resources::{
-    self, account_invitation, account_membership, onboarding, session, user, user_lifecycle,
+    self, account_invitation, account_membership, onboarding, operations, session, user,
+    user_lifecycle,
 };
 use crate::state::AppState;
 
@@ -141,6 +142,7 @@ fn api_endpoints() -> Vec<Endpoint> {
         .post(user_lifecycle::change_password),
     );
     endpoints.push(Endpoint::new("/openapi.json", Shape::Probe).get(openapi));
+    endpoints.push(Endpoint::new("/operations", Shape::Operations).post(operations::handle));
 
     // Relationship routes before related ones, so that `/users/{id}/relationships/teams`
     // is not read as a related collection.

@@ -225,6 +225,23 @@ impl ApiError {
         self
     }
 
+    /// The same error for operation `index` of an Atomic Operations request: every
+    /// pointer into a single request's document (`/data/attributes/email`, `/meta/role`,
+    /// or the document itself) is rebased onto that operation
+    /// (`/atomic:operations/3/data/attributes/email`), and an error without a source
+    /// points at the operation.
+    pub fn at_operation(mut self, index: usize) -> Self {
+        let prefix = format!("/atomic:operations/{index}");
+        for object in &mut self.errors {
+            match &mut object.source {
+                Some(ErrorSource::Pointer(pointer)) => *pointer = format!("{prefix}{pointer}"),
+                Some(_) => {}
+                None => object.source = Some(ErrorSource::Pointer(prefix.clone())),
+            }
+        }
+        self
+    }
+
     pub fn code(&self) -> &'static str {
         self.errors.first().map(|e| e.code).unwrap_or("internal")
     }

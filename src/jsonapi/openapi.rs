@@ -28,6 +28,8 @@ pub enum Shape {
     },
     /// Operations endpoints outside the JSON:API (`/healthz`): plain JSON.
     Probe,
+    /// `POST /operations`: a batch of Atomic Operations, in the extension's media type.
+    Operations,
 }
 
 /// What a [`Shape::Custom`] endpoint answers.
@@ -195,6 +197,20 @@ fn operation(endpoint: &EndpointDoc, method: &str, registry: &Registry) -> Value
             let summary = format!("{method} {}", endpoint.path);
             (summary, request, vec![response])
         }
+        (Shape::Operations, _) => (
+            "Run add, update and remove operations in one transaction (Atomic Operations)".into(),
+            Some(json!({
+                "required": true,
+                "content": {atomic_media_type(): {"schema": operations_request_schema()}},
+            })),
+            vec![(
+                200,
+                json!({
+                    "description": "Every operation succeeded; one result per operation, in order.",
+                    "content": {atomic_media_type(): {"schema": operations_response_schema()}},
+                }),
+            )],
+        ),
         (Shape::Probe, _) => (
             format!("{method} {}", endpoint.path),
             None,
@@ -217,12 +233,18 @@ fn operation(endpoint: &EndpointDoc, method: &str, registry: &Registry) -> Value
         all.insert(status.to_string(), response);
     }
     if !matches!(endpoint.shape, Shape::Probe) {
+        // The operations endpoint answers everything, errors included, in its extension.
+        let error_media_type = if matches!(endpoint.shape, Shape::Operations) {
+            atomic_media_type()
+        } else {
+            JSONAPI_MEDIA_TYPE.to_owned()
+        };
         for (status, description) in ERROR_STATUSES {
             all.insert(
                 status.to_string(),
                 json!({
                     "description": description,
-                    "content": {JSONAPI_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/error_document"}}},
+                    "content": {error_media_type.clone(): {"schema": {"$ref": "#/components/schemas/error_document"}}},
                 }),
             );
         }
@@ -230,6 +252,68 @@ fn operation(endpoint: &EndpointDoc, method: &str, registry: &Registry) -> Value
     }
     op.insert("responses".into(), Value::Object(all));
     Value::Object(op)
+}
+
+fn atomic_media_type() -> String {
+    format!(
+        "{JSONAPI_MEDIA_TYPE}; ext=\"{}\"",
+        super::media::ATOMIC_EXTENSION
+    )
+}
+
+/// An Atomic Operations request: `add`, `update` or `remove`, by `ref`, `href` or `data`.
+fn operations_request_schema() -> Value {
+    let identifier = json!({
+        "type": "object",
+        "required": ["type"],
+        "properties": {
+            "type": {"type": "string"},
+            "id": {"type": "string", "format": "uuid"},
+            "lid": {"type": "string", "minLength": 1},
+            "relationship": {"type": "string"},
+        },
+        "additionalProperties": false,
+    });
+    json!({
+        "type": "object",
+        "required": ["atomic:operations"],
+        "properties": {
+            "atomic:operations": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 1000,
+                "items": {
+                    "type": "object",
+                    "required": ["op"],
+                    "properties": {
+                        "op": {"enum": ["add", "update", "remove"]},
+                        "ref": identifier,
+                        "href": {"type": "string"},
+                        "data": {},
+                        "meta": {"type": "object"},
+                    },
+                    "additionalProperties": false,
+                },
+            },
+        },
+    })
+}
+
+fn operations_response_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["atomic:results"],
+        "properties": {
+            "jsonapi": {"type": "object"},
+            "atomic:results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"data": {"type": "object"}, "meta": {"type": "object"}},
+                },
+            },
+        },
+    })
 }
 
 /// `HEAD` answers what `GET` would, headers only: the `GET` operation without bodies.

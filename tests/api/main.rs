@@ -13,6 +13,7 @@ mod helpers;
 mod lifecycle;
 mod matrix;
 mod openapi;
+mod operations;
 mod org;
 mod process;
 mod protocol;
