@@ -25,7 +25,9 @@ use write::DynWrites;
 /// links are written with it).
 pub const API_PREFIX: &str = "/api/v1";
 
-use crate::jsonapi::schema::Registry;
+use std::sync::LazyLock;
+
+use crate::jsonapi::schema::{Registry, ResourceSchema};
 
 pub static ACCOUNTS: Engine<account::AccountResource> = Engine::new();
 pub static USERS: Engine<user::UserResource> = Engine::new();
@@ -93,20 +95,18 @@ pub fn writes_of(type_name: &str) -> Option<&'static dyn DynWrites> {
         .and_then(|t| t.write)
 }
 
-/// Every schema, for validating include paths and sparse fieldsets across types.
-pub static REGISTRY: Registry = Registry {
-    schemas: &[
-        &account::SCHEMA,
-        &user::SCHEMA,
-        &team::SCHEMA,
-        &account_membership::SCHEMA,
-        &account_invitation::SCHEMA,
-        &team_membership::SCHEMA,
-        &device::SCHEMA,
-        &audit_event::SCHEMA,
-        &session::SCHEMA,
-    ],
-};
+/// Every schema, for validating include paths and sparse fieldsets across types: those
+/// of [`TYPES`], then sessions'.
+pub static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
+    let schemas: Vec<&'static ResourceSchema> = all()
+        .map(|resource| resource.schema())
+        .chain([&session::SCHEMA])
+        .collect();
+    // Made once per process, and needed for as long as it runs.
+    Registry {
+        schemas: Box::leak(schemas.into_boxed_slice()),
+    }
+});
 
 /// The engine of a type, by type name.
 pub fn lookup(type_name: &str) -> Option<&'static dyn DynResource> {
