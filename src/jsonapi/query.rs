@@ -139,7 +139,8 @@ impl Fieldsets {
 /// One element of `sort`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SortKey {
-    pub field: String,
+    /// The name as the schema declares it (never the client's string).
+    pub field: &'static str,
     pub descending: bool,
 }
 
@@ -181,7 +182,8 @@ pub enum FilterValue {
 /// are ANDed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterClause {
-    pub name: String,
+    /// The name as the schema declares it (never the client's string).
+    pub name: &'static str,
     pub op: FilterOp,
     pub values: Vec<FilterValue>,
 }
@@ -614,7 +616,8 @@ fn parse_sort(
                 ),
             ));
         }
-        if !schema.is_sortable(field) {
+        // The declared name itself, so that no name a client wrote reaches the engine.
+        let Some(field) = schema.sorts.iter().copied().find(|s| *s == field) else {
             return Err(ApiError::invalid_parameter(
                 param,
                 format!(
@@ -623,7 +626,7 @@ fn parse_sort(
                     allowed()
                 ),
             ));
-        }
+        };
         // `a,-a` has no meaning; the second key could never break a tie anyway.
         if keys.iter().any(|k| k.field == field) {
             return Err(ApiError::invalid_parameter(
@@ -631,10 +634,7 @@ fn parse_sort(
                 format!("`{field}` appears more than once in `sort`"),
             ));
         }
-        keys.push(SortKey {
-            field: field.to_owned(),
-            descending,
-        });
+        keys.push(SortKey { field, descending });
     }
     Ok(keys)
 }
@@ -747,7 +747,7 @@ fn parse_filter(
         }
     };
     Ok(FilterClause {
-        name: filter_name.to_owned(),
+        name: filter.name,
         op,
         values,
     })

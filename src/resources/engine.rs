@@ -232,24 +232,36 @@ impl<Row> ActiveSort<'_, Row> {
     }
 }
 
-fn active_sorts<R: Resource>(query: &Query) -> Vec<ActiveSort<'static, R::Row>> {
-    let mut sorts: Vec<ActiveSort<'static, R::Row>> = query
+/// The query's sorts with their SQL. Every sort of a query is one the schema declares
+/// (the parser keeps only those), and every declared sort has SQL (a unit test checks
+/// each type): a missing one is a 500, never silently another order.
+fn active_sorts<R: Resource>(query: &Query) -> ApiResult<Vec<ActiveSort<'static, R::Row>>> {
+    let mut sorts = query
         .sort
         .iter()
-        .filter_map(|key| {
-            let spec = R::SORTS.iter().find(|s| s.name == key.field)?;
-            Some(ActiveSort {
+        .map(|key| {
+            let spec = R::SORTS
+                .iter()
+                .find(|s| s.name == key.field)
+                .ok_or_else(|| {
+                    ApiError::internal(format!(
+                        "sort `{}` of `{}` has no SQL",
+                        key.field,
+                        R::SCHEMA.type_name
+                    ))
+                })?;
+            Ok(ActiveSort {
                 spec: Some(spec),
                 descending: key.descending,
             })
         })
-        .collect();
+        .collect::<ApiResult<Vec<_>>>()?;
     // Ties are always broken by ascending id, so the order is total and stable.
     sorts.push(ActiveSort {
         spec: None,
         descending: false,
     });
-    sorts
+    Ok(sorts)
 }
 
 /// The WHERE clause shared by a page query and its count.
@@ -549,7 +561,7 @@ pub fn list<R: Resource>(
 ) -> ApiResult<PageResult<R::Row>> {
     let backend = conn.backend();
     let filters = where_clause::<R>(backend, scope, Some(query), restriction)?;
-    let sorts = active_sorts::<R>(query);
+    let sorts = active_sorts::<R>(query)?;
     match &query.page {
         Page::Offset { number, size } => {
             let offset = i64::from(number.saturating_sub(1)) * i64::from(*size);

@@ -455,3 +455,39 @@ async fn a_batch_of_users_with_memberships_is_one_transaction_of_bounded_stateme
         count
     );
 }
+
+#[tokio::test]
+async fn concurrent_batches_cannot_both_take_one_email() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let batch = |i: usize| {
+        json!([
+            {"op": "add", "data": {"type": "team", "attributes": {"name": format!("Team {i}")}}},
+            {"op": "add", "data": {"type": "user", "attributes": {"name": format!("Racer {i}"),
+                "email": "racer@acme.test"}}},
+        ])
+    };
+    let answers =
+        futures_util::future::join_all((0..8).map(|i| operations(&app, &owner.token, batch(i))))
+            .await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    for answer in answers.iter().filter(|r| r.status.as_u16() != 200) {
+        assert_batch_error(
+            answer,
+            409,
+            "taken",
+            "/atomic:operations/1/data/attributes/email",
+        );
+    }
+    // The losers' teams went with them.
+    assert_eq!(total(&app, "/teams", &owner.token).await, 1);
+    assert_eq!(
+        total(&app, "/users?filter[email]=racer@acme.test", &owner.token).await,
+        1
+    );
+}
