@@ -1249,11 +1249,11 @@ mod tests {
             q.sort,
             vec![
                 SortKey {
-                    field: "created_at".into(),
+                    field: "created_at",
                     descending: true
                 },
                 SortKey {
-                    field: "name".into(),
+                    field: "name",
                     descending: false
                 },
             ]
@@ -1301,7 +1301,7 @@ mod tests {
         assert_eq!(
             q.filters,
             vec![FilterClause {
-                name: "email".into(),
+                name: "email",
                 op: FilterOp::Eq,
                 values: vec![text("a@example.com"), text("b@example.com")],
             }]
@@ -1372,7 +1372,7 @@ mod tests {
         assert_eq!(
             q.filters[0],
             FilterClause {
-                name: "created_at".into(),
+                name: "created_at",
                 op: FilterOp::Gte,
                 values: vec![time("2024-05-01 10:00:00")],
             }
