@@ -1,20 +1,14 @@
-//! Resource types, one file each, declared once for the generic engine (`engine.rs`),
-//! and the HTTP handlers that every type shares (`read.rs`). Type-specific writes live in
-//! the type's own file.
+//! Resource types, one file each, declared once: the type list below is the only place
+//! a type is registered. From it come the route table, the OpenAPI description, the
+//! schema registry and batches of operations. Reads go through the shared engine
+//! (`engine.rs`, `read.rs`), writes through `write.rs` and `operations.rs`; a type's file
+//! holds only what is its own.
 
-pub mod account;
-pub mod account_invitation;
-pub mod account_membership;
-pub mod audit_event;
-pub mod device;
 pub mod engine;
 pub mod onboarding;
 pub mod operations;
 pub mod read;
 pub mod session;
-pub mod team;
-pub mod team_membership;
-pub mod user;
 pub mod user_lifecycle;
 pub mod write;
 
@@ -28,17 +22,6 @@ pub const API_PREFIX: &str = "/api/v1";
 use std::sync::LazyLock;
 
 use crate::jsonapi::schema::{Registry, ResourceSchema};
-
-pub static ACCOUNTS: Engine<account::AccountResource> = Engine::new();
-pub static USERS: Engine<user::UserResource> = Engine::new();
-pub static TEAMS: Engine<team::TeamResource> = Engine::new();
-pub static ACCOUNT_MEMBERSHIPS: Engine<account_membership::AccountMembershipResource> =
-    Engine::new();
-pub static ACCOUNT_INVITATIONS: Engine<account_invitation::AccountInvitationResource> =
-    Engine::new();
-pub static TEAM_MEMBERSHIPS: Engine<team_membership::TeamMembershipResource> = Engine::new();
-pub static DEVICES: Engine<device::DeviceResource> = Engine::new();
-pub static AUDIT_EVENTS: Engine<audit_event::AuditEventResource> = Engine::new();
 
 /// One resource type: how it is read and, when clients write it, how it is written.
 #[derive(Clone, Copy)]
@@ -69,18 +52,28 @@ impl Type {
     }
 }
 
-/// Every type served through the generic engines: the route table, the OpenAPI
-/// description and batches of operations are made from this list.
-pub static TYPES: &[Type] = &[
-    Type::writable(&USERS),
-    Type::writable(&ACCOUNTS),
-    Type::writable(&TEAMS),
-    Type::writable(&ACCOUNT_MEMBERSHIPS),
-    Type::writable(&ACCOUNT_INVITATIONS),
-    Type::writable(&TEAM_MEMBERSHIPS),
-    Type::writable(&DEVICES),
-    Type::read_only(&AUDIT_EVENTS),
-];
+/// Declares the resource types: for each, its module, its engine (a `static`) and
+/// whether clients write it. The order is the route table's: the busiest first, since
+/// routes are matched in order.
+macro_rules! resource_types {
+    ($($module:ident :: $resource:ident as $engine:ident, $kind:ident;)*) => {
+        $(pub mod $module;)*
+        $(pub static $engine: Engine<$module::$resource> = Engine::new();)*
+        /// Every type served through the generic engines, in route order.
+        pub static TYPES: &[Type] = &[$(Type::$kind(&$engine)),*];
+    };
+}
+
+resource_types! {
+    user::UserResource as USERS, writable;
+    account::AccountResource as ACCOUNTS, writable;
+    team::TeamResource as TEAMS, writable;
+    account_membership::AccountMembershipResource as ACCOUNT_MEMBERSHIPS, writable;
+    account_invitation::AccountInvitationResource as ACCOUNT_INVITATIONS, writable;
+    team_membership::TeamMembershipResource as TEAM_MEMBERSHIPS, writable;
+    device::DeviceResource as DEVICES, writable;
+    audit_event::AuditEventResource as AUDIT_EVENTS, read_only;
+}
 
 /// The read engines of every type in [`TYPES`].
 pub fn all() -> impl Iterator<Item = &'static dyn DynResource> {
