@@ -1,8 +1,11 @@
-//! What happens to a user over its life: `POST /users/{id}/actions/{action}` (invite,
+//! The writes of users: what `write.rs` asks of the type (create, update, delete and the
+//! `teams` relationship, in [`Writable for UserResource`](UserResource)), and what
+//! happens to a user over its life: `POST /users/{id}/actions/{action}` (invite,
 //! revoke_invitation, deactivate, reactivate, block, unblock, restore) and
 //! `POST /users/{id}/password`. Which caller may do what, from which status, is decided
 //! by `policy::user::decide`; this module carries the decision out, in one transaction
-//! with its audit event.
+//! with its audit event. (`user.rs` declares the type for reads and holds the rules
+//! other types share: uniqueness of emails and identifiers, invitations.)
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -12,19 +15,397 @@ use serde_json::Value;
 use super::account_membership::ensure_other_owner;
 use super::engine::ensure_changed;
 use super::session::end_all_sessions;
-use super::user::{UserRow, find_for_change, issue_invitation, revoke_invitations};
+use super::team_membership::{Side, change_members, check_visible};
+use super::user::{
+    UserResource, UserRow, accounts_of, check_unique, find_for_change, issue_invitation,
+    revoke_invitations, unique_error,
+};
+use super::write::{NewId, Prepared, SetChange, Writable, Writes};
 use super::write::{Written, change_and_show, change_only};
 use crate::audit::{self, Changes};
 use crate::auth::{Caller, password};
 use crate::db::DbConnection;
-use crate::db::schema::users;
-use crate::domain::{AccountRole, Password, UserStatus};
+use crate::db::schema::{account_memberships, users};
+use crate::domain::{
+    AccountRole, Avatar, Email, Identifier, Name, Password, Preferences, Timezone, UserStatus,
+};
 use crate::jsonapi::error::{ApiError, ApiResult};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
-use crate::jsonapi::input::{Patch, Problems, ResourceInput, attribute_pointer};
+use crate::jsonapi::input::{Patch, Presence, Problems, ResourceInput, attribute_pointer};
 use crate::jsonapi::schema::{Attribute, ResourceSchema};
-use crate::policy::user::{Action, decide};
+use crate::policy::{
+    self,
+    user::{Action, decide},
+};
 use crate::state::AppState;
+
+/// Where a user's body lists its teams.
+const TEAMS_POINTER: &str = "/data/relationships/teams/data";
+
+/// The attribute values of a create or update, parsed into domain types. `None` fields
+/// are absent (unchanged); `Some(None)` is an explicit null.
+#[derive(Default)]
+struct UserChanges {
+    name: Option<Name>,
+    email: Option<Option<Email>>,
+    identifier: Option<Option<Identifier>>,
+    avatar: Option<Option<Avatar>>,
+    timezone: Option<Timezone>,
+    preferences: Option<Preferences>,
+    password: Option<Password>,
+}
+
+fn parse_changes(input: &ResourceInput, creating: bool) -> ApiResult<UserChanges> {
+    let mut problems = Problems::default();
+    let mut changes = UserChanges {
+        name: input
+            .parse_string(
+                &mut problems,
+                "name",
+                Presence::required_if(creating),
+                Name::parse,
+            )
+            .flatten(),
+        email: input.parse_string(&mut problems, "email", Presence::Nullable, Email::parse),
+        identifier: input.parse_string(
+            &mut problems,
+            "identifier",
+            Presence::Nullable,
+            Identifier::parse,
+        ),
+        avatar: input.parse_string(&mut problems, "avatar", Presence::Nullable, Avatar::parse),
+        timezone: input
+            .parse_string(
+                &mut problems,
+                "timezone",
+                Presence::Optional,
+                Timezone::parse,
+            )
+            .flatten(),
+        ..UserChanges::default()
+    };
+    match input.raw("preferences") {
+        Patch::Absent => {}
+        Patch::Null => problems.push(ApiError::validation(
+            attribute_pointer("preferences"),
+            "must be an object",
+        )),
+        Patch::Value(value) => match Preferences::parse(value) {
+            Ok(p) => changes.preferences = Some(p),
+            Err(e) => problems.push(ApiError::validation(
+                attribute_pointer("preferences"),
+                e.to_string(),
+            )),
+        },
+    }
+    if creating {
+        changes.password = input
+            .parse_string(
+                &mut problems,
+                "password",
+                Presence::Nullable,
+                Password::parse,
+            )
+            .flatten();
+    } else if !input.raw("password").is_absent() {
+        problems.push(ApiError::validation(
+            attribute_pointer("password"),
+            "is changed with POST /users/{id}/password",
+        ));
+    }
+    problems.finish()?;
+    Ok(changes)
+}
+
+fn opt_str<T: AsRef<str>>(v: Option<&T>) -> Value {
+    v.map_or(Value::Null, |s| Value::String(s.as_ref().to_owned()))
+}
+
+impl Writable for UserResource {
+    const WRITES: Writes = Writes {
+        relationships: &["teams"],
+        ..Writes::ALL
+    };
+    const SET_ON_CREATE: &'static [&'static str] = &["teams"];
+    const SET_ON_UPDATE: &'static [&'static str] = &["teams"];
+
+    fn given_on_create(caller: &Caller) -> Vec<(&'static str, Option<String>)> {
+        vec![("account", Some(caller.account_id.clone()))]
+    }
+
+    /// Only a caller who may create users gets its password hashed (before the
+    /// transaction, so that no write lock waits for Argon2).
+    fn password_to_hash(caller: &Caller, input: &ResourceInput) -> Option<Password> {
+        if !policy::user::create(caller) {
+            return None;
+        }
+        match input.attributes.get("password") {
+            Some(Value::String(text)) => Password::parse(text).ok(),
+            _ => None,
+        }
+    }
+
+    /// `POST /users`: in the caller's account, with `meta.role` (member by default)
+    /// and `meta.invite`.
+    fn create(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        input: &ResourceInput,
+        id: NewId,
+        prepared: Prepared,
+    ) -> ApiResult<Written> {
+        // SPEC §2's order: the teams the body names must be visible (404) before the
+        // permission (403) and the values (422) are judged.
+        let teams = input.to_many_ids("teams");
+        if let Some(teams) = &teams {
+            check_visible(conn, caller, Side::User, teams, TEAMS_POINTER)?;
+        }
+        policy::authorize(policy::user::create(caller), "create users in")?;
+        let changes = parse_changes(input, true)?;
+        let role = match input.meta.get("role") {
+            None | Some(Value::Null) => AccountRole::Member,
+            Some(Value::String(r)) => AccountRole::parse(r)
+                .map_err(|e| ApiError::validation("/meta/role", e.to_string()))?,
+            Some(_) => return Err(ApiError::validation("/meta/role", "must be a string")),
+        };
+        if role == AccountRole::Owner
+            && !(caller.platform_admin || caller.role == AccountRole::Owner)
+        {
+            return Err(ApiError::forbidden("Only owners may grant the owner role."));
+        }
+        let invite = match input.meta.get("invite") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(ApiError::validation(
+                    "/meta/invite",
+                    "must be true or false",
+                ));
+            }
+        };
+        if invite && changes.password.is_some() {
+            return Err(ApiError::validation(
+                "/meta/invite",
+                "a user created with a password is already active",
+            ));
+        }
+        let password_hash = match (&changes.password, prepared.password_hash) {
+            (None, _) => None,
+            (Some(_), Some(hash)) => Some(hash),
+            (Some(_), None) => return Err(ApiError::internal("a password left unhashed")),
+        };
+        let id = id.claim(conn)?;
+        let now = caller.now;
+        let email = changes.email.clone().flatten();
+        let identifier = changes.identifier.clone().flatten();
+        check_unique(
+            conn,
+            std::slice::from_ref(&caller.account_id),
+            &id,
+            email.as_ref(),
+            identifier.as_ref(),
+        )?;
+        let status = if password_hash.is_some() {
+            UserStatus::Active
+        } else {
+            UserStatus::Created
+        };
+        let name = changes.name.map(Name::into_inner).unwrap_or_default();
+        let timezone = changes.timezone.unwrap_or_default();
+        let preferences = changes.preferences.unwrap_or_default();
+        let avatar = changes.avatar.flatten();
+        diesel::insert_into(users::table)
+            .values((
+                users::id.eq(&id),
+                users::account_id.eq(&caller.account_id),
+                users::name.eq(&name),
+                users::email.eq(email.as_ref().map(Email::as_str)),
+                users::email_key.eq(email.as_ref().map(Email::normalized)),
+                users::identifier.eq(identifier.as_ref().map(Identifier::as_str)),
+                users::status.eq(status.as_str()),
+                users::avatar.eq(avatar.as_ref().map(Avatar::as_str)),
+                users::timezone.eq(timezone.as_str()),
+                users::preferences.eq(preferences.as_str()),
+                users::password_hash.eq(password_hash.as_deref()),
+                users::created_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map_err(unique_error)?;
+        diesel::insert_into(account_memberships::table)
+            .values((
+                account_memberships::id.eq(uuid::Uuid::now_v7().to_string()),
+                account_memberships::account_id.eq(&caller.account_id),
+                account_memberships::user_id.eq(&id),
+                account_memberships::role.eq(role.as_str()),
+                account_memberships::created_at.eq(now),
+                account_memberships::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let mut created = Changes::default();
+        created.set("name", Value::Null, name.as_str());
+        created.set("email", Value::Null, opt_str(email.as_ref()));
+        created.set("identifier", Value::Null, opt_str(identifier.as_ref()));
+        created.set("status", Value::Null, status.as_str());
+        created.set("avatar", Value::Null, opt_str(avatar.as_ref()));
+        created.set("timezone", Value::Null, timezone.as_str());
+        created.set("preferences", Value::Null, preferences.to_value());
+        audit::record_by(
+            conn,
+            caller,
+            &caller.account_id,
+            "user.created",
+            ("user", &id),
+            created,
+        )?;
+        if let Some(teams) = &teams {
+            change_members(
+                conn,
+                caller,
+                Side::User,
+                &id,
+                teams,
+                SetChange::Add,
+                TEAMS_POINTER,
+            )?;
+        }
+        if !invite {
+            return Ok(Written::id(id));
+        }
+        diesel::update(users::table.find(&id))
+            .set(users::status.eq(UserStatus::Invited.as_str()))
+            .execute(conn)?;
+        let meta = issue_invitation(conn, &id, &caller.account_id, &caller.user_id, now)?;
+        let mut invited = Changes::default();
+        invited.set(
+            "status",
+            UserStatus::Created.as_str(),
+            UserStatus::Invited.as_str(),
+        );
+        audit::record_by(
+            conn,
+            caller,
+            &caller.account_id,
+            "user.invited",
+            ("user", &id),
+            invited,
+        )?;
+        Ok(Written {
+            id,
+            meta: Some(meta),
+        })
+    }
+
+    /// `PATCH /users/{id}`: absent attributes stay as they are.
+    fn authorize_update(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &UserRow,
+        input: &ResourceInput,
+    ) -> ApiResult<()> {
+        if let Some(teams) = &input.to_many_ids("teams") {
+            check_visible(conn, caller, Side::User, teams, TEAMS_POINTER)?;
+        }
+        policy::user::decide(caller, policy::user::Action::Edit, &current.facts(caller))
+            .enforce("edit")
+    }
+
+    fn update(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &UserRow,
+        input: &ResourceInput,
+    ) -> ApiResult<()> {
+        let changes = parse_changes(input, false)?;
+        if let Some(teams) = &input.to_many_ids("teams") {
+            change_members(
+                conn,
+                caller,
+                Side::User,
+                &current.id,
+                teams,
+                SetChange::Replace,
+                TEAMS_POINTER,
+            )?;
+        }
+        let email = changes
+            .email
+            .clone()
+            .unwrap_or_else(|| current.email.as_deref().and_then(|e| Email::parse(e).ok()));
+        let identifier = changes.identifier.clone().unwrap_or_else(|| {
+            current
+                .identifier
+                .as_deref()
+                .and_then(|i| Identifier::parse(i).ok())
+        });
+        let accounts = accounts_of(conn, &current.id)?;
+        check_unique(
+            conn,
+            &accounts,
+            &current.id,
+            changes.email.as_ref().and(email.as_ref()),
+            changes.identifier.as_ref().and(identifier.as_ref()),
+        )?;
+        let name = changes.name.map_or(current.name.clone(), Name::into_inner);
+        let avatar = match &changes.avatar {
+            Some(a) => a.as_ref().map(|a| a.as_str().to_owned()),
+            None => current.avatar.clone(),
+        };
+        let timezone = changes
+            .timezone
+            .map_or(current.timezone.clone(), |t| t.as_str().to_owned());
+        let preferences = changes
+            .preferences
+            .map_or(current.preferences.clone(), Preferences::into_inner);
+        diesel::update(users::table.find(&current.id))
+            .set((
+                users::name.eq(&name),
+                users::email.eq(email.as_ref().map(Email::as_str)),
+                users::email_key.eq(email.as_ref().map(Email::normalized)),
+                users::identifier.eq(identifier.as_ref().map(Identifier::as_str)),
+                users::avatar.eq(avatar.as_deref()),
+                users::timezone.eq(&timezone),
+                users::preferences.eq(&preferences),
+            ))
+            .execute(conn)
+            .map_err(unique_error)?;
+        Ok(())
+    }
+
+    fn audit_account(_: &mut DbConnection, _: &Caller, user: &UserRow) -> ApiResult<String> {
+        Ok(user.account_id.clone())
+    }
+
+    /// `DELETE /users/{id}`: see [`super::user_lifecycle::delete_user`].
+    fn delete(conn: &mut DbConnection, caller: &Caller, current: &UserRow) -> ApiResult<()> {
+        super::user_lifecycle::delete_user(conn, caller, current)
+    }
+
+    /// `/users/{id}/relationships/teams`: each team authorized as if sent alone.
+    fn change_relationship(
+        conn: &mut DbConnection,
+        caller: &Caller,
+        current: &UserRow,
+        _name: &str,
+        members: &[String],
+        change: SetChange,
+        pointer: &str,
+    ) -> ApiResult<()> {
+        // Admins see a deleted user, whose teams can no longer change: 409.
+        policy::Decision::from_status(current.discarded_at.is_none())
+            .enforce("change the members of")?;
+        check_visible(conn, caller, Side::User, members, pointer)?;
+        change_members(
+            conn,
+            caller,
+            Side::User,
+            &current.id,
+            members,
+            change,
+            pointer,
+        )
+    }
+}
 
 /// The statuses to go back to, most recent first: `unblock` and `restore` each return
 /// to the status before theirs, even when nested (invited → blocked → deleted →
