@@ -93,9 +93,10 @@ async fn run(
     caller: Caller,
     body: Value,
 ) -> ApiResult<HttpResponse> {
-    if !req.query_string().is_empty() {
+    if let Some(parameter) = req.query_string().split('&').find(|p| !p.is_empty()) {
+        let name = parameter.split('=').next().unwrap_or(parameter);
         return Err(ApiError::invalid_parameter(
-            "",
+            name,
             "POST /operations takes no query parameters.",
         ));
     }

@@ -491,3 +491,26 @@ async fn concurrent_batches_cannot_both_take_one_email() {
         1
     );
 }
+
+#[tokio::test]
+async fn query_parameters_are_refused_by_name() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let resp = app
+        .request(
+            Method::POST,
+            "/operations?include=teams",
+            Some(&owner.token),
+            &[("content-type", ATOMIC)],
+            Some(
+                serde_json::to_vec(&json!({"atomic:operations": [
+                    {"op": "add", "data": {"type": "team", "attributes": {"name": "T"}}}]}))
+                .expect("json"),
+            ),
+        )
+        .await;
+    assert_eq!(resp.status.as_u16(), 400, "{}", resp.text);
+    assert_eq!(resp.error_code(), "invalid_parameter");
+    assert_eq!(resp.error()["source"]["parameter"], "include");
+    assert_eq!(total(&app, "/teams", &owner.token).await, 0);
+}

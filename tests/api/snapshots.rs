@@ -258,3 +258,29 @@ async fn snapshots_of_a_team_an_account_and_a_device() {
     resp.assert_status(201);
     assert_document!("device_created", app, resp);
 }
+
+#[tokio::test]
+async fn snapshot_of_an_atomic_operations_response() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let atomic = "application/vnd.api+json; ext=\"https://jsonapi.org/ext/atomic\"";
+    let batch = json!({"atomic:operations": [
+        {"op": "add", "data": {"type": "user", "lid": "ada",
+            "attributes": {"name": "Ada Lovelace", "email": "ada@acme.test"}}},
+        {"op": "add", "data": {"type": "team", "lid": "core", "attributes": {"name": "Core"},
+            "relationships": {"users": {"data": [{"type": "user", "lid": "ada"}]}}}},
+        {"op": "remove", "ref": {"type": "team", "lid": "core", "relationship": "users"},
+            "data": [{"type": "user", "lid": "ada"}]},
+    ]});
+    let resp = app
+        .request(
+            Method::POST,
+            "/operations",
+            Some(&owner.token),
+            &[("content-type", atomic)],
+            Some(serde_json::to_vec(&batch).expect("json")),
+        )
+        .await;
+    resp.assert_status(200);
+    assert_document!("atomic_operations", app, resp);
+}
