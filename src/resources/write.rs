@@ -76,6 +76,8 @@ pub struct Prepared {
 /// create (which would tell it that some other tenant's id exists).
 pub struct NewId {
     id: String,
+    /// The client chose it; a new UUID v7 is unique without looking.
+    requested: bool,
     table: &'static str,
     type_name: &'static str,
 }
@@ -83,6 +85,7 @@ pub struct NewId {
 impl NewId {
     fn new(requested: Option<String>, table: &'static str, type_name: &'static str) -> Self {
         NewId {
+            requested: requested.is_some(),
             id: requested.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
             table,
             type_name,
@@ -91,7 +94,7 @@ impl NewId {
 
     /// The id, once no row of the type (deleted ones included) has it: 409 at `/data/id`.
     pub fn claim(self, conn: &mut DbConnection) -> ApiResult<String> {
-        if engine::id_taken(conn, self.table, &self.id)? {
+        if self.requested && engine::id_taken(conn, self.table, &self.id)? {
             return Err(ApiError::conflict(
                 "/data/id",
                 format!("A {} with this id already exists.", self.type_name),
