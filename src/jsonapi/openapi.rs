@@ -2,7 +2,14 @@
 //! declarations the server runs on: the route table says which URL answers which
 //! methods and in what [`Shape`], and each [`ResourceSchema`] says its attributes (with
 //! their [`ValueType`]s), relationships, filters and sorts. Nothing here knows a
-//! particular resource.
+//! particular resource, except the options of a user create's `meta` (which no
+//! declaration holds yet: see [`create_meta`]).
+//!
+//! It is exact enough for a property-based tester (schemathesis, README "Property-based
+//! testing") to find no failure: whatever it allows the server takes, and the reverse.
+//! Include paths are listed per type reached, each related and relationship endpoint is
+//! its own path, identifiers name their type and a UUID, and `links` chain every create
+//! to the operations that take the new id.
 
 use serde_json::{Map, Value, json};
 
@@ -86,6 +93,8 @@ struct Built {
     operation: Value,
     /// The type a `201` of this operation creates.
     creates: Option<&'static ResourceSchema>,
+    /// The type a `200` of this operation lists.
+    lists: Option<&'static ResourceSchema>,
 }
 
 /// The whole description.
@@ -106,11 +115,16 @@ pub fn document(endpoints: &[EndpointDoc], registry: &Registry) -> Value {
                     ) => Some(s),
                     _ => None,
                 };
+                let lists = match (endpoint.shape, *method) {
+                    (Shape::Collection(s), "GET") => Some(s),
+                    _ => None,
+                };
                 built.push(Built {
                     path: path.clone(),
                     method: method.to_ascii_lowercase(),
                     operation,
                     creates,
+                    lists,
                 });
             }
         }
@@ -198,6 +212,32 @@ fn add_links(built: &mut [Built], registry: &Registry) {
         })
         .collect();
     for b in built.iter_mut() {
+        // A list links its first resource to the reads that take its id (reads only:
+        // the first user or session of a list may be the caller's own).
+        if let Some(listed) = b.lists {
+            let prefix = format!("{API_PREFIX}/{}/{{id}}", listed.path);
+            let links: Map<String, Value> = id_paths
+                .iter()
+                .filter(|(path, method, _)| {
+                    method == "get"
+                        && path
+                            .strip_prefix(&prefix)
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                })
+                .map(|(_, _, target)| {
+                    let link = json!({
+                        "operationId": target,
+                        "parameters": {"path.id": "$response.body#/data/0/id"},
+                    });
+                    (target.clone(), link)
+                })
+                .collect();
+            if let Some(ok) = b.operation["responses"]["200"].as_object_mut()
+                && !links.is_empty()
+            {
+                ok.insert("links".into(), Value::Object(links));
+            }
+        }
         let Some(created) = b.creates else { continue };
         let prefix = format!("{API_PREFIX}/{}/{{id}}", created.path);
         let mut links = Map::new();
@@ -448,6 +488,12 @@ fn query(name: &str, schema: Value, description: &str) -> Value {
            "description": description})
 }
 
+/// `parameter` with an example value (for readers, and for schemathesis' examples phase).
+fn example(mut parameter: Value, value: impl Into<Value>) -> Value {
+    parameter["example"] = value.into();
+    parameter
+}
+
 /// Every include path the server takes on `schema`: relationship names, each of the
 /// type the previous one reaches, up to [`MAX_INCLUDE_DEPTH`] deep; a polymorphic
 /// relationship ends its path.
@@ -479,12 +525,20 @@ fn single_parameters(schema: &ResourceSchema, registry: &Registry) -> Vec<Value>
     let mut parameters = Vec::new();
     let paths = include_paths(schema, registry);
     if !paths.is_empty() {
-        parameters.push(query(
-            "include",
-            json!({"type": "string", "pattern": list_or_empty(&paths)}),
-            "Comma-separated relationship paths, up to three levels (`teams.users`), each \
+        let sample = paths
+            .iter()
+            .max_by_key(|p| p.len())
+            .cloned()
+            .unwrap_or_default();
+        parameters.push(example(
+            query(
+                "include",
+                json!({"type": "string", "pattern": list_or_empty(&paths)}),
+                "Comma-separated relationship paths, up to three levels (`teams.users`), each \
              through relationships of the type reached; a relationship that may point at \
              several types ends its path. Empty: no includes, but an `included` member.",
+            ),
+            sample,
         ));
     }
     let fields: Vec<&str> = schema
@@ -494,25 +548,35 @@ fn single_parameters(schema: &ResourceSchema, registry: &Registry) -> Vec<Value>
         .map(|a| a.name)
         .chain(schema.relationships.iter().map(|r| r.name))
         .collect();
-    parameters.push(query(
-        &format!("fields[{}]", schema.type_name),
-        json!({"type": "string", "pattern": list_or_empty(&fields)}),
-        "Comma-separated attributes and relationships to show (empty: none).",
+    let sample = fields.iter().take(2).copied().collect::<Vec<_>>().join(",");
+    parameters.push(example(
+        query(
+            &format!("fields[{}]", schema.type_name),
+            json!({"type": "string", "pattern": list_or_empty(&fields)}),
+            "Comma-separated attributes and relationships to show (empty: none).",
+        ),
+        sample,
     ));
     parameters
 }
 
 fn page_parameters() -> Vec<Value> {
     vec![
-        query(
-            "page[size]",
-            json!({"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}),
-            "Resources per page.",
+        example(
+            query(
+                "page[size]",
+                json!({"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}),
+                "Resources per page.",
+            ),
+            10,
         ),
-        query(
-            "page[number]",
-            json!({"type": "integer", "minimum": 1, "maximum": u32::MAX}),
-            "Offset pagination: the page, from 1.",
+        example(
+            query(
+                "page[number]",
+                json!({"type": "integer", "minimum": 1, "maximum": u32::MAX}),
+                "Offset pagination: the page, from 1.",
+            ),
+            2,
         ),
     ]
 }
@@ -559,14 +623,19 @@ const UUID: &str = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-
 fn collection_parameters(schema: &ResourceSchema, registry: &Registry) -> Vec<Value> {
     let mut parameters = single_parameters(schema, registry);
     if !schema.sorts.is_empty() {
-        parameters.push(query(
+        let sample = match schema.sorts {
+            [one] => format!("-{one}"),
+            [first, second, ..] => format!("-{first},{second}"),
+            [] => String::new(),
+        };
+        parameters.push(example(query(
             "sort",
             json!({"type": "string", "pattern": sort_pattern(schema.sorts)}),
             &format!(
                 "Comma-separated, each field once, `-` for descending: {}. Ties are broken by id.",
                 schema.sorts.join(", ")
             ),
-        ));
+        ), sample));
     }
     for filter in schema.filters {
         let name = format!("filter[{}]", filter.name);

@@ -256,6 +256,25 @@ async fn sort_fields_are_described_once_each_and_cursors_not_at_all() {
     let app = spawn_app().await;
     let doc = description(&app).await;
     let sort = pattern(query_schema(&doc, "/api/v1/users", "sort").expect("sort"));
+    // Every example (schemathesis' examples phase sends them) fits its own schema.
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for operation in item.as_object().expect("path item").values() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let (Some(example), Some(p)) = (
+                    parameter["example"].as_str(),
+                    parameter["schema"]["pattern"].as_str(),
+                ) else {
+                    continue;
+                };
+                let p = regex::Regex::new(p).expect("a valid pattern");
+                assert!(
+                    p.is_match(example),
+                    "{path} {}: {example}",
+                    parameter["name"]
+                );
+            }
+        }
+    }
     for ok in ["name", "-name,email", "name,-alive"] {
         assert!(sort.is_match(ok), "{ok}");
     }
@@ -337,6 +356,17 @@ async fn creates_link_to_the_operations_on_what_they_create() {
         }
     }
     assert!(creates >= 8, "{creates} creates");
+    // Lists link their first resource to the reads (only) that take its id.
+    let listed = &paths["/api/v1/audit_events"]["get"]["responses"]["200"]["links"];
+    let listed = listed.as_object().expect("links from a list");
+    assert!(listed.contains_key("get_api_v1_audit_events_id_target"));
+    for link in listed.values() {
+        let target = link["operationId"].as_str().expect("operationId");
+        assert!(
+            target.starts_with("get_") && ids.contains(target),
+            "{target}"
+        );
+    }
     let users = &paths["/api/v1/users"]["post"]["responses"]["201"]["links"];
     assert_eq!(
         users["get_api_v1_users_id"]["parameters"]["path.id"],
