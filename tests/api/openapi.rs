@@ -316,6 +316,26 @@ async fn bodies_name_related_resources_by_their_type_and_a_uuid() {
     let teams = &schemas["user_create"]["properties"]["data"]["properties"]["relationships"]["properties"]
         ["teams"]["properties"]["data"];
     assert_eq!(teams["items"]["properties"]["type"]["const"], "team");
+    // A password is set on create only (PATCH refuses it: it has its own endpoint).
+    let attributes = |name: &str| &schemas[name]["properties"]["data"]["properties"]["attributes"];
+    assert!(
+        attributes("user_create")["properties"]
+            .get("password")
+            .is_some()
+    );
+    assert!(
+        attributes("user_update")["properties"]
+            .get("password")
+            .is_none()
+    );
+    assert_eq!(attributes("user_update")["additionalProperties"], false);
+    // What the server trims is white space to the description too, whatever a regex
+    // engine takes `\s` to mean.
+    let name = pattern(&attributes("user_create")["properties"]["name"]);
+    assert!(name.is_match("Ada Lovelace"));
+    for blank in ["", " ", "\u{85}", "\u{a0}\u{3000}", "\u{2007}"] {
+        assert!(!name.is_match(blank), "{blank:?}");
+    }
     // Each relationship endpoint is described on its own, with its own body.
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.keys().all(|p| !p.contains("{relationship}")));
