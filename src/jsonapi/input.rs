@@ -373,6 +373,11 @@ impl ResourceInput {
         match self.attributes.get(name) {
             None => Ok(Patch::Absent),
             Some(Value::Null) => Ok(Patch::Null),
+            // No attribute holds a NUL, and PostgreSQL cannot store text that does.
+            Some(Value::String(s)) if s.contains('\0') => Err(ApiError::validation(
+                attribute_pointer(name),
+                "must not contain a NUL character",
+            )),
             Some(Value::String(s)) => Ok(Patch::Value(s)),
             Some(_) => Err(ApiError::validation(
                 attribute_pointer(name),

@@ -680,6 +680,13 @@ fn parse_filter(
         }
     };
 
+    // No stored text holds a NUL, and PostgreSQL cannot even compare text that does.
+    if value.contains('\0') {
+        return Err(ApiError::invalid_parameter(
+            param,
+            format!("filter `{filter_name}` must not contain a NUL character"),
+        ));
+    }
     let values = match filter.kind {
         FilterKind::Text => {
             // As everywhere, a comma means OR: each part is one needle.

@@ -32,6 +32,12 @@ pub enum ValueType {
         min: u32,
         max: u32,
     },
+    /// Free text of `min..=max` characters: line breaks and tabs, no other control
+    /// characters.
+    Paragraphs {
+        min: u32,
+        max: u32,
+    },
     /// A string of `min..=max` characters matching an ECMA-262 `pattern`.
     Pattern {
         pattern: &'static str,
@@ -90,6 +96,9 @@ impl Attribute {
     pub const fn line(self, min: u32, max: u32) -> Self {
         self.of(ValueType::Line { min, max })
     }
+    pub const fn paragraphs(self, min: u32, max: u32) -> Self {
+        self.of(ValueType::Paragraphs { min, max })
+    }
     pub const fn time(self) -> Self {
         self.of(ValueType::Time)
     }
@@ -118,6 +127,8 @@ pub struct Relationship {
     /// The resource type at the other end (e.g. `"team"`).
     pub target: &'static str,
     pub cardinality: Cardinality,
+    /// A create must send it (with a resource identifier, not null).
+    pub required: bool,
 }
 
 impl Relationship {
@@ -126,6 +137,7 @@ impl Relationship {
             name,
             target,
             cardinality: Cardinality::ToOne,
+            required: false,
         }
     }
     pub const fn to_many(name: &'static str, target: &'static str) -> Self {
@@ -133,7 +145,13 @@ impl Relationship {
             name,
             target,
             cardinality: Cardinality::ToMany,
+            required: false,
         }
+    }
+    /// A create must name it.
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
     }
     /// A to-one relationship whose target may be of any type (an audit event's
     /// `target`): the row says the type ([`ResourceView::to_one_type`]). It may be
@@ -146,6 +164,7 @@ impl Relationship {
             name,
             target: ANY_TYPE,
             cardinality: Cardinality::ToOne,
+            required: false,
         }
     }
     pub fn is_polymorphic(&self) -> bool {

@@ -26,7 +26,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
         Attribute::read_only("updated_at").time(),
     ],
     relationships: &[
-        Relationship::to_one("user", "user"),
+        Relationship::to_one("user", "user").required(),
         Relationship::to_one("account", "account"),
     ],
     filters: &[

@@ -27,7 +27,8 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
             .nullable(),
         Attribute::read_write("token")
             .of(ValueType::Pattern {
-                pattern: r"\S",
+                // Not blank, and no NUL (which PostgreSQL cannot store).
+                pattern: r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
                 min: 1,
                 max: 4096,
             })

@@ -19,16 +19,24 @@ use crate::jsonapi::error::{ApiError, ApiResult, ErrorCode};
 use crate::jsonapi::http::{Ctx, JsonApiBody};
 use crate::jsonapi::input::{Intent, Presence, Problems, parse_resource_document};
 use crate::jsonapi::query::Query;
-use crate::jsonapi::schema::{Attribute, Relationship, ResourceSchema};
+use crate::jsonapi::schema::{Attribute, Relationship, ResourceSchema, ValueType};
 use crate::state::AppState;
+
+/// What signing in takes for the account, email and password: any non-empty text
+/// without a NUL character (which none of them holds).
+const NO_NUL: ValueType = ValueType::Pattern {
+    pattern: r"^[^\u0000]+$",
+    min: 1,
+    max: 4096,
+};
 
 pub static SCHEMA: ResourceSchema = ResourceSchema {
     type_name: "session",
     path: "sessions",
     attributes: &[
-        Attribute::write_only("account").text(1, 255).required(),
-        Attribute::write_only("email").text(1, 254).required(),
-        Attribute::write_only("password").text(1, 256).required(),
+        Attribute::write_only("account").of(NO_NUL).required(),
+        Attribute::write_only("email").of(NO_NUL).required(),
+        Attribute::write_only("password").of(NO_NUL).required(),
         Attribute::read_only("token").text(1, 4096),
         Attribute::read_only("expires_at").time(),
         Attribute::read_only("created_at").time(),

@@ -18,7 +18,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
     attributes: &[
         Attribute::read_write("name").line(1, 200).required(),
         Attribute::read_write("description")
-            .text(0, 2000)
+            .paragraphs(0, 2000)
             .nullable(),
         Attribute::read_only("created_at").time(),
         Attribute::read_only("updated_at").time(),

@@ -24,8 +24,8 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
         Attribute::read_only("updated_at").time(),
     ],
     relationships: &[
-        Relationship::to_one("user", "user"),
-        Relationship::to_one("team", "team"),
+        Relationship::to_one("user", "user").required(),
+        Relationship::to_one("team", "team").required(),
     ],
     filters: &[
         Filter::new("role", FilterKind::OneOf(TeamRole::ALL)),

@@ -263,3 +263,30 @@ async fn concurrent_registrations_of_one_device_token_are_one_device_and_one_tak
         RACE_ROUNDS
     );
 }
+
+/// No attribute holds a NUL (PostgreSQL cannot store one): 422 at it, on create and on
+/// update, never a 500.
+#[tokio::test]
+async fn a_nul_in_a_token_is_a_validation_error_at_it() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    let resp = app
+        .post(
+            "/devices",
+            Some(&owner.token),
+            &json!({"data": {"type": "device",
+                    "attributes": {"device_type": "web", "token": "a\u{0}b"}}}),
+        )
+        .await;
+    assert_pointer(&resp, 422, "validation_failed", "/data/attributes/token");
+    let device = app.insert_device(&owner.user_id, "push-token-1");
+    let resp = app
+        .patch(
+            &format!("/devices/{device}"),
+            &owner.token,
+            &json!({"data": {"type": "device", "id": device,
+                    "attributes": {"token": "x\u{0}"}}}),
+        )
+        .await;
+    assert_pointer(&resp, 422, "validation_failed", "/data/attributes/token");
+}

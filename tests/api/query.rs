@@ -982,3 +982,26 @@ async fn text_filters_ignore_case_beyond_ascii() {
     }
     assert!(wrong.is_empty(), "\u{c9}mile Zola not found: {wrong:#?}");
 }
+
+/// No stored text holds a NUL and PostgreSQL cannot compare text that does: a NUL in a
+/// filter value is the client's mistake (400 naming the parameter) on both backends,
+/// never a server error. (Found by schemathesis, README "Property-based testing".)
+#[tokio::test]
+async fn a_nul_in_a_filter_value_is_a_400_naming_the_parameter() {
+    let app = spawn_app().await;
+    let owner = app.owner().await;
+    for (path, parameter) in [
+        ("/users?filter[email]=a%00b", "filter[email]"),
+        ("/users?filter[name]=%00", "filter[name]"),
+        ("/users?filter[q]=ada,%00x", "filter[q]"),
+        (
+            "/audit_events?filter[action]=user.created%00",
+            "filter[action]",
+        ),
+        ("/accounts?filter[slug]=%00", "filter[slug]"),
+    ] {
+        let resp = app.get(path, &owner.token).await;
+        resp.assert_error(400, "invalid_parameter");
+        assert_eq!(resp.error()["source"]["parameter"], parameter, "{path}");
+    }
+}
