@@ -248,6 +248,11 @@ fn add_links(built: &mut [Built], registry: &Registry) {
                 Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
                 _ => continue,
             };
+            // A relationship write's body names other resources, which a generator
+            // cannot know: its 404 would be about them, not about what was created.
+            if method != "get" && rest.starts_with("/relationships/") {
+                continue;
+            }
             let mut link = json!({
                 "operationId": target,
                 "parameters": {"path.id": "$response.body#/data/id"},

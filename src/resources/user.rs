@@ -32,7 +32,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
             .of(ValueType::Pattern {
                 pattern: Avatar::PATTERN,
                 min: 1,
-                max: 63,
+                max: 255,
             })
             .nullable(),
         Attribute::read_write("timezone").of(ValueType::OneOfListed(Timezone::names)),
