@@ -171,12 +171,20 @@ impl<'a> Scope<'a> {
 /// The scope of a lookup by id: admins also see soft-deleted rows (to restore them);
 /// platform admins see every account.
 pub fn single_scope(caller: &Caller) -> Scope<'_> {
+    let mut scope = live_single_scope(caller);
+    if caller.platform_admin || caller.is_account_admin() {
+        scope.discarded = Discarded::All;
+    }
+    scope
+}
+
+/// The scope of a lookup by id that only live rows answer: the owner of a related or
+/// relationship endpoint, the target of a change, a body's linkage. A soft-deleted row
+/// is 404 here even for admins, who may only GET it by id (to restore it, SPEC §3).
+pub fn live_single_scope(caller: &Caller) -> Scope<'_> {
     let mut scope = Scope::live(caller);
     if caller.platform_admin {
         scope.account_id = None;
-    }
-    if caller.platform_admin || caller.is_account_admin() {
-        scope.discarded = Discarded::All;
     }
     scope
 }

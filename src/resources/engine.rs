@@ -30,7 +30,7 @@ use crate::jsonapi::schema::{Relationship, ResourceSchema};
 
 // What a query may see — the tenant rule — is the policy's: `Scope`, `Discarded` and
 // `single_scope` live in `crate::policy` beside each type's `scope`.
-pub use crate::policy::{Discarded, Scope, single_scope};
+pub use crate::policy::{Discarded, Scope, live_single_scope, single_scope};
 
 /// After the statement that deletes a row: none changed means a concurrent request
 /// deleted it first (and answered 204), so this one is a 404.
@@ -689,9 +689,7 @@ pub fn find_live<R: Resource>(
     caller: &Caller,
     id: &str,
 ) -> ApiResult<R::Row> {
-    let mut scope = single_scope(caller);
-    scope.discarded = Discarded::Exclude;
-    find::<R>(conn, &scope, id)
+    find::<R>(conn, &live_single_scope(caller), id)
 }
 
 /// [`find_linked_node`] for a type whose row the caller needs.
@@ -726,10 +724,8 @@ pub fn find_linked_node(
     id: &str,
     pointer: &str,
 ) -> ApiResult<Node> {
-    let mut scope = single_scope(caller);
-    scope.discarded = Discarded::Exclude;
     resource
-        .find_node(conn, &scope, id)
+        .find_node(conn, &live_single_scope(caller), id)
         .map_err(|e| at_linkage(e, pointer))
 }
 

@@ -5,7 +5,9 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::engine::{self, Discarded, DynResource, Link, PageResult, Scope, single_scope};
+use super::engine::{
+    self, Discarded, DynResource, Link, PageResult, Scope, live_single_scope, single_scope,
+};
 use super::{REGISTRY, lookup};
 use crate::auth::Caller;
 use crate::db::SqlBuilder;
@@ -421,15 +423,6 @@ fn parse_below_polymorphic(
     )
 }
 
-/// The scope of a to-one related resource: live rows; a platform admin's in any account.
-fn to_one_scope(caller: &Caller) -> Scope<'_> {
-    let mut scope = Scope::live(caller);
-    if caller.platform_admin {
-        scope.account_id = None;
-    }
-    scope
-}
-
 /// A to-one related resource (`data: null` when there is none the caller may see).
 fn to_one_response(
     req: &HttpRequest,
@@ -475,7 +468,7 @@ pub async fn related(
     let result = state
         .db
         .run(&ctx.db, move |conn| -> ApiResult<_> {
-            let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
+            let owner = resource.find_node(conn, &live_single_scope(&caller), &id)?;
             let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
             if to_many {
                 let (scope, nothing) = related_scope(&caller, &query)?;
@@ -488,7 +481,7 @@ pub async fn related(
                     into_graph(conn, &scope, std::mem::take(&mut page.rows), &query)?;
                 Ok((graph, Some(primary), Some(page), query))
             } else {
-                let scope = to_one_scope(&caller);
+                let scope = live_single_scope(&caller);
                 let mut one = target.page(conn, &scope, &query, Some(&restriction))?;
                 let (graph, primary) =
                     into_graph(conn, &scope, std::mem::take(&mut one.rows), &query)?;
@@ -534,8 +527,8 @@ async fn related_polymorphic(
     let (graph, primary, query) = state
         .db
         .run(&ctx.db, move |conn| -> ApiResult<_> {
-            let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
-            let scope = to_one_scope(&caller);
+            let owner = resource.find_node(conn, &live_single_scope(&caller), &id)?;
+            let scope = live_single_scope(&caller);
             let target = owner
                 .object
                 .to_one(relationship.name)
@@ -587,7 +580,7 @@ pub async fn relationship(
     let (ids, page, query) = state
         .db
         .run(&ctx.db, move |conn| -> ApiResult<_> {
-            let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
+            let owner = resource.find_node(conn, &live_single_scope(&caller), &id)?;
             let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
             let (scope, nothing) = related_scope(&caller, &query)?;
             let mut restriction = restriction;
@@ -653,7 +646,7 @@ async fn relationship_polymorphic(
     let linkage = state
         .db
         .run(&ctx.db, move |conn| -> ApiResult<_> {
-            let owner = resource.find_node(conn, &single_scope(&caller), &id)?;
+            let owner = resource.find_node(conn, &live_single_scope(&caller), &id)?;
             Ok(owner.object.to_one(relationship.name).map(|target_id| {
                 (
                     owner.object.to_one_type(relationship).to_owned(),

@@ -124,6 +124,20 @@ async fn teams_are_created_updated_and_deleted_with_audit_events() {
     let kept = app.get(&format!("/teams/{id}"), &owner.token).await;
     kept.assert_status(200);
     time(&kept.body["data"]["attributes"]["discarded_at"]);
+    // …by id only: what hangs below a deleted team is gone for admins too (SPEC §3: a
+    // soft-deleted row is left out of every linkage).
+    for below in [
+        "team_memberships",
+        "users",
+        "account",
+        "relationships/team_memberships",
+        "relationships/users",
+        "relationships/account",
+    ] {
+        app.get(&format!("/teams/{id}/{below}"), &owner.token)
+            .await
+            .assert_error(404, "not_found");
+    }
     // A deleted team can be neither changed nor deleted again: the admin sees it, so
     // its status refuses (409), as for a deleted user.
     app.delete(&format!("/teams/{id}"), &owner.token)
