@@ -30,7 +30,11 @@ impl Application {
     /// Connects to the database (running pending migrations), binds the listener and
     /// builds the server. Bind to port 0 to get a free port (tests).
     pub fn build(config: Config, clock: Clock) -> Result<Application, String> {
-        let (db, applied) = Db::connect(&config.database_url, config.workers)?;
+        let (db, applied) = Db::connect(
+            &config.database_url,
+            config.workers,
+            Some(config.statement_timeout),
+        )?;
         for migration in applied {
             log::info!("applied migration {migration}");
         }

@@ -58,6 +58,8 @@ pub struct Config {
     /// `None`: `http://` + the address the server listens on, known only once it is bound
     /// (`ROSTER_BIND` may ask for port 0).
     pub public_url: Option<PublicUrl>,
+    /// How long a request's SQL may run before it is cancelled (503 `timeout`).
+    pub statement_timeout: Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://roster.db";
@@ -76,6 +78,7 @@ pub struct RawConfig {
     pub cors_origins: Option<String>,
     pub workers: Option<String>,
     pub public_url: Option<String>,
+    pub statement_timeout: Option<String>,
 }
 
 impl RawConfig {
@@ -90,6 +93,7 @@ impl RawConfig {
             cors_origins: var("ROSTER_CORS_ORIGINS"),
             workers: var("ROSTER_WORKERS"),
             public_url: var("ROSTER_PUBLIC_URL"),
+            statement_timeout: var("ROSTER_STATEMENT_TIMEOUT"),
         }
     }
 }
@@ -186,6 +190,20 @@ impl Config {
             Some(text) => Some(PublicUrl::parse(&text).map_err(|p| bad("ROSTER_PUBLIC_URL", p))?),
         };
 
+        let statement_timeout = match raw.statement_timeout {
+            None => DEFAULT_STATEMENT_TIMEOUT,
+            Some(text) => parse_duration(&text)
+                .filter(|d| (Duration::from_millis(1)..=Duration::from_secs(3600)).contains(d))
+                .ok_or_else(|| {
+                    bad(
+                        "ROSTER_STATEMENT_TIMEOUT",
+                        format!(
+                            "`{text}` is not a duration like 10s, 500ms or 2m between 1ms and 1h"
+                        ),
+                    )
+                })?,
+        };
+
         Ok(Config {
             database_url,
             bind,
@@ -195,7 +213,26 @@ impl Config {
             cors_origins,
             workers,
             public_url,
+            statement_timeout,
         })
+    }
+}
+
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `500ms`, `10s`, `2m`; a bare number is seconds.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    match unit.trim() {
+        "ms" => Some(Duration::from_millis(number)),
+        "" | "s" => Some(Duration::from_secs(number)),
+        "m" | "min" => number.checked_mul(60).map(Duration::from_secs),
+        _ => None,
     }
 }
 
@@ -282,6 +319,36 @@ mod tests {
         assert_eq!(config.token_ttl, Duration::from_secs(3600));
         assert!(!config.open_registration);
         assert!(matches!(config.jwt_secret, JwtSecret::Generated(_)));
+        assert_eq!(config.statement_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn statement_timeouts_take_a_unit() {
+        let parse = |text: &str| {
+            Config::parse(RawConfig {
+                statement_timeout: Some(text.into()),
+                ..Default::default()
+            })
+            .map(|c| c.statement_timeout)
+        };
+        assert_eq!(parse("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse(" 250ms ").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse("30").unwrap(), Duration::from_secs(30));
+        for bad in [
+            "",
+            "0",
+            "0ms",
+            "-1s",
+            "1h",
+            "2hours",
+            "1.5s",
+            "s",
+            "99999999999999999999",
+        ] {
+            let error = parse(bad).unwrap_err().to_string();
+            assert!(error.contains("ROSTER_STATEMENT_TIMEOUT"), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -61,6 +61,8 @@ struct ServeArgs {
     workers: Option<String>,
     #[arg(long, env = "ROSTER_PUBLIC_URL")]
     public_url: Option<String>,
+    #[arg(long, env = "ROSTER_STATEMENT_TIMEOUT")]
+    statement_timeout: Option<String>,
 }
 
 #[derive(Args)]
@@ -130,6 +132,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         cors_origins: args.cors_origins,
         workers: args.workers,
         public_url: args.public_url,
+        statement_timeout: args.statement_timeout,
     })
     .map_err(|e| e.to_string())?;
     if matches!(config.jwt_secret, JwtSecret::Generated(_)) {

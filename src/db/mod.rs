@@ -6,6 +6,7 @@
 pub mod schema;
 pub mod sql;
 pub mod time;
+pub mod timeout;
 
 pub use self::sql::SqlBuilder;
 
@@ -140,16 +141,29 @@ fn statements_so_far() -> u64 {
 /// connection: with 64 MiB, a 2.6 GB database peaked at 133 MB after a few counts over
 /// a million rows; with 16 MiB at 60 MB, and the 10,000-user benchmark as fast.
 pub fn establish(url: &str) -> Result<DbConnection, String> {
+    establish_with_timeout(url, None)
+}
+
+/// [`establish`], with PostgreSQL's `statement_timeout` set when `statement_timeout` is
+/// given (SQLite's is kept per request by [`Db::run_here`], see [`timeout`]).
+pub fn establish_with_timeout(
+    url: &str,
+    statement_timeout: Option<Duration>,
+) -> Result<DbConnection, String> {
     let mut conn = match BackendKind::from_url(url)? {
         BackendKind::Sqlite => {
+            timeout::install_sqlite_handler();
             let path = sqlite_path(url);
             let mut conn = SqliteConnection::establish(&path)
                 .map_err(|e| format!("cannot open SQLite database `{path}`: {e}"))?;
-            conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+            // A writer waits for the write lock as long as a statement may run; past
+            // that, "database is locked" is answered as the timeout it is.
+            let busy_ms = statement_timeout.map_or(5000, |t| t.as_millis().max(1));
+            conn.batch_execute(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {busy_ms}; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                 PRAGMA mmap_size = 16777216; PRAGMA cache_size = -4000;",
-            )
+                 PRAGMA mmap_size = 16777216; PRAGMA cache_size = -4000;"
+            ))
             // No ANALYZE / `PRAGMA optimize`, deliberately: without statistics SQLite
             // assumes an equality is selective, which the queries and indexes here are
             // written for. Statistics without STAT4 know averages, not skew — with them
@@ -165,9 +179,17 @@ pub fn establish(url: &str) -> Result<DbConnection, String> {
             DbConnection::Sqlite(conn)
         }
         BackendKind::Postgres => {
-            DbConnection::Postgresql(PgConnection::establish(url).map_err(|e| {
+            let mut conn = PgConnection::establish(url).map_err(|e| {
                 format!("cannot connect to PostgreSQL at `{}`: {e}", redact_url(url))
-            })?)
+            })?;
+            if let Some(limit) = statement_timeout {
+                conn.batch_execute(&format!(
+                    "SET statement_timeout = {}",
+                    limit.as_millis().max(1)
+                ))
+                .map_err(|e| format!("cannot set PostgreSQL's statement_timeout: {e}"))?;
+            }
+            DbConnection::Postgresql(conn)
         }
     };
     conn.set_instrumentation(count_statements as fn(InstrumentationEvent<'_>));
@@ -197,6 +219,7 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, String> {
 /// statement counter are on every pooled connection.
 pub struct Manager {
     url: String,
+    statement_timeout: Option<Duration>,
 }
 
 impl ManageConnection for Manager {
@@ -204,7 +227,7 @@ impl ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
-        establish(&self.url).map_err(|e| {
+        establish_with_timeout(&self.url, self.statement_timeout).map_err(|e| {
             diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(e))
         })
     }
@@ -214,8 +237,11 @@ impl ManageConnection for Manager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection whose transaction could not be ended (e.g. SQLite rolled it back
+    /// itself when a statement was interrupted) is dropped rather than reused.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::connection::TransactionManager;
+        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
     }
 }
 
@@ -240,12 +266,18 @@ impl DbUsage {
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     pub backend: BackendKind,
+    /// `ROSTER_STATEMENT_TIMEOUT`; `None` for the CLI's own work.
+    statement_timeout: Option<Duration>,
 }
 
 impl Db {
     /// Connects once directly (so a bad URL fails at once with its real cause rather
     /// than after r2d2's retries), runs pending migrations, then builds the pool.
-    pub fn connect(url: &str, workers: usize) -> Result<(Db, Vec<String>), String> {
+    pub fn connect(
+        url: &str,
+        workers: usize,
+        statement_timeout: Option<Duration>,
+    ) -> Result<(Db, Vec<String>), String> {
         let backend = BackendKind::from_url(url)?;
         let mut first = establish(url)?;
         let applied = run_migrations(&mut first)?;
@@ -265,6 +297,7 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(Manager {
                 url: url.to_owned(),
+                statement_timeout,
             })
             .map_err(|e| format!("cannot build the connection pool: {e}"))?;
         if in_memory {
@@ -274,7 +307,14 @@ impl Db {
             run_migrations(&mut conn)?;
         }
         drop(first);
-        Ok((Db { pool, backend }, applied))
+        Ok((
+            Db {
+                pool,
+                backend,
+                statement_timeout,
+            },
+            applied,
+        ))
     }
 
     pub fn get(&self) -> Result<PooledConnection, DbError> {
@@ -311,6 +351,7 @@ impl Db {
     ) -> (Result<T, E>, DbUsage) {
         let start = Instant::now();
         let before = statements_so_far();
+        let _deadline = timeout::deadline_in(self.statement_timeout);
         let result = match self.get() {
             Ok(mut conn) => work(&mut conn),
             Err(e) => Err(E::from(e)),

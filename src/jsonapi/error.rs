@@ -88,6 +88,7 @@ pub enum ErrorCode {
     ValidationFailed,
     TooManyRequests,
     ServiceUnavailable,
+    Timeout,
     Internal,
 }
 
@@ -107,7 +108,7 @@ impl ErrorCode {
             ValidationFailed => 422,
             TooManyRequests => 429,
             Internal => 500,
-            ServiceUnavailable => 503,
+            ServiceUnavailable | Timeout => 503,
         }
     }
 
@@ -133,6 +134,7 @@ impl ErrorCode {
             ValidationFailed => "validation_failed",
             TooManyRequests => "too_many_requests",
             ServiceUnavailable => "service_unavailable",
+            Timeout => "timeout",
             Internal => "internal",
         }
     }
@@ -159,6 +161,7 @@ impl ErrorCode {
             ValidationFailed => "Validation failed",
             TooManyRequests => "Too many requests",
             ServiceUnavailable => "Service unavailable",
+            Timeout => "Timeout",
             Internal => "Internal server error",
         }
     }
@@ -339,6 +342,11 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => ApiError::not_found(),
+            other if crate::db::timeout::is_timeout(&other) => ApiError::new(
+                ErrorCode::Timeout,
+                "The request's database work ran past ROSTER_STATEMENT_TIMEOUT and was cancelled.",
+            )
+            .with_header("Retry-After", "5"),
             other => ApiError::internal(other),
         }
     }

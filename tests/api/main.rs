@@ -26,4 +26,5 @@ mod team_memberships;
 mod teams;
 mod tenancy;
 mod throttle;
+mod timeouts;
 mod users;
