@@ -317,6 +317,11 @@ impl Db {
         ))
     }
 
+    /// How many connections the pool may open.
+    pub fn pool_size(&self) -> usize {
+        self.pool.max_size() as usize
+    }
+
     pub fn get(&self) -> Result<PooledConnection, DbError> {
         Ok(self.pool.get()?)
     }
