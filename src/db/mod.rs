@@ -3,6 +3,7 @@
 //! pragmas), the pool, embedded migrations, the per-request statement count behind
 //! `Server-Timing`, and the one `write_transaction` every write goes through.
 
+pub mod heavy;
 pub mod schema;
 pub mod sql;
 pub mod time;
@@ -261,6 +262,16 @@ impl DbUsage {
     }
 }
 
+/// How long a piece of database work may take: [`Db::run_as`] runs SQLite's heavy work
+/// off the HTTP worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    /// One row or a few, by index: authentication, one resource, a single write.
+    Quick,
+    /// Possibly many rows: a collection page, a batch.
+    Heavy,
+}
+
 /// The pool, and how database work is run for a request.
 #[derive(Clone)]
 pub struct Db {
@@ -268,6 +279,8 @@ pub struct Db {
     pub backend: BackendKind,
     /// `ROSTER_STATEMENT_TIMEOUT`; `None` for the CLI's own work.
     statement_timeout: Option<Duration>,
+    /// SQLite only: the threads for work that may take long ([`Db::run_heavy`]).
+    heavy: Option<std::sync::Arc<heavy::HeavyPool>>,
 }
 
 impl Db {
@@ -312,6 +325,8 @@ impl Db {
                 pool,
                 backend,
                 statement_timeout,
+                heavy: (backend == BackendKind::Sqlite)
+                    .then(|| std::sync::Arc::new(heavy::HeavyPool::new(workers))),
             },
             applied,
         ))
@@ -345,6 +360,49 @@ impl Db {
                     .map_err(|e| E::from(DbError::Blocking(e.to_string())))?
             }
         };
+        usage.borrow_mut().add(used);
+        result
+    }
+
+    /// [`Db::run`] for work that may take long (a collection page: its count, its
+    /// includes, a deep offset; a batch): SQLite runs it on the low-priority threads of
+    /// [`heavy`], so the HTTP worker keeps answering quick requests meanwhile (SPEC §5).
+    /// PostgreSQL work is always off the worker.
+    pub async fn run_heavy<T, E, F>(
+        &self,
+        usage: &std::cell::RefCell<DbUsage>,
+        work: F,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        self.run_as(Weight::Heavy, usage, work).await
+    }
+
+    /// [`Db::run`] or [`Db::run_heavy`], as `weight` says.
+    pub async fn run_as<T, E, F>(
+        &self,
+        weight: Weight,
+        usage: &std::cell::RefCell<DbUsage>,
+        work: F,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let heavy = match (weight, &self.heavy) {
+            (Weight::Heavy, Some(heavy)) => heavy.clone(),
+            _ => return self.run(usage, work).await,
+        };
+        let db = self.clone();
+        let (result, used) = heavy.run(move || db.run_here(work)).await.ok_or_else(|| {
+            E::from(DbError::Blocking(
+                "the database thread stopped before answering".into(),
+            ))
+        })?;
         usage.borrow_mut().add(used);
         result
     }

@@ -113,7 +113,7 @@ async fn run(
     let base = super::read::base_url(req);
     let results = state
         .db
-        .run(&ctx.db, move |conn| -> ApiResult<_> {
+        .run_heavy(&ctx.db, move |conn| -> ApiResult<_> {
             write_transaction(conn, |conn| {
                 plan.into_iter()
                     .zip(prepared)

@@ -280,7 +280,7 @@ pub async fn collection_of(
     let query = parse_query(&req, &ctx, resource, true)?;
     let (graph, primary, page, query) = state
         .db
-        .run(&ctx.db, move |conn| -> ApiResult<_> {
+        .run_heavy(&ctx.db, move |conn| -> ApiResult<_> {
             let (scope, restriction) = collection_scope(&caller, &query)?;
             let mut page = resource.page(conn, &scope, &query, restriction.as_ref())?;
             let (graph, primary) =
@@ -445,6 +445,15 @@ fn to_one_response(
     )
 }
 
+/// A to-many relationship is a collection page: heavy work (see `Db::run_heavy`).
+fn weight(to_many: bool) -> crate::db::Weight {
+    if to_many {
+        crate::db::Weight::Heavy
+    } else {
+        crate::db::Weight::Quick
+    }
+}
+
 /// `GET /{type}/{id}/{relationship}`: the related resources, with the whole query
 /// language on to-many relationships.
 pub async fn related(
@@ -467,7 +476,7 @@ pub async fn related(
     let to_many = relationship.is_to_many();
     let result = state
         .db
-        .run(&ctx.db, move |conn| -> ApiResult<_> {
+        .run_as(weight(to_many), &ctx.db, move |conn| -> ApiResult<_> {
             let owner = resource.find_node(conn, &live_single_scope(&caller), &id)?;
             let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
             if to_many {
@@ -579,7 +588,7 @@ pub async fn relationship(
     let to_many = relationship.is_to_many();
     let (ids, page, query) = state
         .db
-        .run(&ctx.db, move |conn| -> ApiResult<_> {
+        .run_as(weight(to_many), &ctx.db, move |conn| -> ApiResult<_> {
             let owner = resource.find_node(conn, &live_single_scope(&caller), &id)?;
             let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
             let (scope, nothing) = related_scope(&caller, &query)?;

@@ -90,3 +90,41 @@ async fn a_read_running_past_the_timeout_is_cancelled_with_503_timeout() {
         "{error}"
     );
 }
+
+/// SPEC §5: one slow request never stalls the others. With a single HTTP worker, a
+/// search that scans 20,000 users is still running when a request for one user, sent
+/// after it, has been answered.
+#[tokio::test]
+async fn a_slow_list_does_not_stall_a_quick_request_on_the_same_worker() {
+    let app = spawn_app_with(|raw| raw.workers = Some("1".into())).await;
+    app.seed(1, 20_000, 0, 0);
+    let token = app
+        .sign_in("seed-0", "user-0@seed-0.test", "password-0")
+        .await;
+    let one = app.get("/users?page[size]=1", &token).await.ids()[0].clone();
+
+    let slow_path = "/users?filter[q]=nobody-matches-this&sort=-name&page[size]=100";
+    let alone = std::time::Instant::now();
+    app.get(slow_path, &token).await.assert_status(200);
+    let slow_alone = alone.elapsed();
+
+    let slow = async {
+        let resp = app.get(slow_path, &token).await;
+        (resp.status, std::time::Instant::now())
+    };
+    let quick = async {
+        // Sent once the slow request is surely being worked on.
+        tokio::time::sleep(slow_alone / 4).await;
+        let sent = std::time::Instant::now();
+        let resp = app.get(&format!("/users/{one}"), &token).await;
+        (resp.status, sent, std::time::Instant::now())
+    };
+    let ((slow_status, slow_done), (quick_status, quick_sent, quick_done)) =
+        tokio::join!(slow, quick);
+    assert_eq!((slow_status.as_u16(), quick_status.as_u16()), (200, 200));
+    assert!(
+        quick_done < slow_done,
+        "the quick request waited for the slow one ({:?} for it; the slow one alone takes {slow_alone:?})",
+        quick_done - quick_sent
+    );
+}

@@ -1,0 +1,87 @@
+//! Threads for SQLite work that may take long: collection pages (a count, includes, a
+//! deep offset) and batches. SPEC §5: one slow request never stalls the others. SQLite's
+//! quick work (authentication, one resource, a single write) runs right on the HTTP
+//! worker, where a thread hop would cost more than the query; work that may take
+//! milliseconds or seconds runs here instead, so the worker goes on answering.
+//!
+//! The threads run at a lower scheduling priority (nice 10). On two cores, four slow
+//! lists beside two busy workers would otherwise take two thirds of the CPU; at nice 10
+//! the kernel gives the workers about nine tenths of it whenever both want it, so quick
+//! requests stay quick and slow ones use what is left.
+
+use std::sync::Mutex;
+use std::sync::mpsc::{Sender, channel};
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// A fixed set of low-priority threads taking jobs in order.
+pub struct HeavyPool {
+    jobs: Mutex<Sender<Job>>,
+}
+
+/// The niceness of the threads: lower priority than the HTTP workers (nice 0).
+const NICENESS: i32 = 10;
+
+impl HeavyPool {
+    pub fn new(threads: usize) -> HeavyPool {
+        let (jobs, queue) = channel::<Job>();
+        let queue = std::sync::Arc::new(Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("roster-heavy-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            // A panic drops the job's answer (the caller gets `None`)
+                            // and leaves the thread serving.
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
+                            Err(_) => return, // the pool was dropped
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                log::error!("cannot start a database thread: {e}");
+            }
+        }
+        HeavyPool {
+            jobs: Mutex::new(jobs),
+        }
+    }
+
+    /// Runs `work` on one of the threads; the answer arrives when it is done. `None`
+    /// when the pool is gone (the server is stopping) or the work panicked.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = answer.send(work());
+        });
+        self.jobs.lock().ok()?.send(job).ok()?;
+        answered.await.ok()
+    }
+}
+
+/// Lowers the calling thread's priority (Linux applies `setpriority` with `who = 0`
+/// to the calling thread only). Raising it back would need a privilege, so the threads
+/// stay low for their whole life.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain system call on the calling thread; no memory is shared.
+        let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, NICENESS) };
+        if rc != 0 {
+            log::warn!("cannot lower the priority of a database thread");
+        }
+    }
+}
