@@ -169,7 +169,7 @@ impl Resource for TeamResource {
 
 use serde_json::Value;
 
-use super::team_membership::{Side, change_members, check_visible};
+use super::team_membership::{Side, change_members, change_relationship_members, check_visible};
 use super::write::{NewId, Prepared, SetChange, Writable, Writes, Written};
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
@@ -389,15 +389,11 @@ impl Writable for TeamResource {
         change: SetChange,
         pointer: &str,
     ) -> ApiResult<()> {
-        // Admins see a deleted team, whose members can no longer change: 409.
-        policy::Decision::from_status(current.discarded_at.is_none())
-            .enforce("change the members of")?;
-        check_visible(conn, caller, Side::Team, members, pointer)?;
-        change_members(
+        change_relationship_members(
             conn,
             caller,
             Side::Team,
-            &current.id,
+            (&current.id, current.discarded_at.is_none()),
             members,
             change,
             pointer,

@@ -495,6 +495,26 @@ pub fn check_visible(
 /// alone. `pointer` is where the member list
 /// is in the request (`/data` for a relationship endpoint,
 /// `/data/relationships/teams/data` in a resource's body). In the caller's transaction.
+/// A change to the members of a team's `users` or a user's `teams` through the
+/// relationship endpoint or a batch's relationship operation: refused (409) once the
+/// owner is deleted (admins still see it), each member checked visible (404 at
+/// `pointer`), then changed as [`change_members`] does. `owner` is the owner's id and
+/// whether it is live.
+pub fn change_relationship_members(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    side: Side,
+    owner: (&str, bool),
+    members: &[String],
+    change: SetChange,
+    pointer: &str,
+) -> ApiResult<()> {
+    let (owner_id, live) = owner;
+    crate::policy::Decision::from_status(live).enforce("change the members of")?;
+    check_visible(conn, caller, side, members, pointer)?;
+    change_members(conn, caller, side, owner_id, members, change, pointer)
+}
+
 pub fn change_members(
     conn: &mut DbConnection,
     caller: &Caller,

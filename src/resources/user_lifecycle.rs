@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::account_membership::ensure_other_owner;
 use super::engine::ensure_changed;
 use super::session::end_all_sessions;
-use super::team_membership::{Side, change_members, check_visible};
+use super::team_membership::{Side, change_members, change_relationship_members, check_visible};
 use super::user::{
     UserResource, UserRow, accounts_of, check_unique, find_for_change, issue_invitation,
     revoke_invitations, unique_error,
@@ -391,15 +391,11 @@ impl Writable for UserResource {
         change: SetChange,
         pointer: &str,
     ) -> ApiResult<()> {
-        // Admins see a deleted user, whose teams can no longer change: 409.
-        policy::Decision::from_status(current.discarded_at.is_none())
-            .enforce("change the members of")?;
-        check_visible(conn, caller, Side::User, members, pointer)?;
-        change_members(
+        change_relationship_members(
             conn,
             caller,
             Side::User,
-            &current.id,
+            (&current.id, current.discarded_at.is_none()),
             members,
             change,
             pointer,
