@@ -354,8 +354,35 @@ machine_busy_pct() {
   echo $(((100 * ((t2 - t1) - (i2 - i1))) / (t2 - t1 > 0 ? t2 - t1 : 1)))
 }
 
-# background_busy : prints machine_busy_pct; with BENCH_QUIET_WAIT, first waits (at most that
-# many seconds) for it to drop to 15% or less.
+# cpu_mark NAME VAR : sets VAR to "busy total server children" in seconds: CPU time of the
+# whole machine (busy, and busy + idle over all cores), of server NAME, and of this shell's
+# reaped children (wrk). Not in $(…): `times` must run in this shell.
+cpu_mark() {
+  local pid u n s i w q sq st busy total srv kids
+  pid=$(pid_of "$1")
+  read -r _ u n s i w q sq st _ </proc/stat
+  busy=$((u + n + s + q + sq + st)); total=$((busy + i + w))
+  srv=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || srv=0
+  times >"$TMP/times"
+  kids=$(awk 'function sec(x, a) { sub(/s$/, "", x); split(x, a, "m"); return a[1] * 60 + a[2] }
+    NR == 2 { print sec($1) + sec($2) }' "$TMP/times")
+  printf -v "$2" '%s' "$(awk -v b="$busy" -v t="$total" -v s="$srv" -v k="$kids" -v hz="$(getconf CLK_TCK 2>/dev/null || echo 100)" \
+    'BEGIN { printf "%.3f %.3f %.3f %.3f", b / hz, t / hz, s / hz, k }')"
+}
+
+# other_load_pct "MARK-BEFORE" "MARK-AFTER" : % of the machine's CPU time between the two
+# marks used by neither the server nor wrk: what something else took from the run.
+other_load_pct() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    split(a, x, " "); split(b, y, " ")
+    other = (y[1] - x[1]) - (y[3] - x[3]) - (y[4] - x[4]); cap = y[2] - x[2]
+    if (cap <= 0) { print "?"; exit }
+    if (other < 0) other = 0
+    printf "%.0f", 100 * other / cap }'
+}
+
+# background_busy : prints machine_busy_pct (with the servers idle: what others use); with
+# BENCH_QUIET_WAIT, first waits (at most that many seconds) for it to drop to 15% or less.
 background_busy() {
   local busy waited=0
   busy=$(machine_busy_pct)
@@ -469,7 +496,8 @@ check_queries() {
 
 # run_wrk NAME KEY LABEL URL CURL-ARGS... : a warm-up, then the measured run against server
 # NAME (roster | limit), waiting until it is idle after each. Sets W_RPS, W_P50, W_P99 ("—"
-# when no request completed) and W_BG (% of the machine busy just before the measured run);
+# when no request completed) and W_OTHER (% of the machine's CPU that neither the server nor
+# wrk used during the measured run);
 # adds to NOTES, and to FAILURES (non-2xx, socket errors) and MISSES. The probe of KEY
 # (probe_url) must have been made first.
 run_wrk() {
@@ -478,8 +506,12 @@ run_wrk() {
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 30s "$@" "$url" >/dev/null
   check_server_alive "$name"
   wait_idle "$name"
-  W_BG=$(background_busy)
+  background_busy >/dev/null   # waits for a quieter machine with BENCH_QUIET_WAIT
+  local mark_before mark_after
+  cpu_mark "$name" mark_before
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_URL}s" --timeout 30s --latency "$@" "$url" >"$out"
+  cpu_mark "$name" mark_after
+  W_OTHER=$(other_load_pct "$mark_before" "$mark_after")
   check_server_alive "$name"
   wait_idle "$name"
 
@@ -877,24 +909,27 @@ vs_limit_phase() {
     fi
     NOTES=()
     check_queries "roster $label" "${r_url[$key]}" "${r_queries[$key]}"
-    local l_rps=() r_rps=() l_p99=() r_p99=() runs="" n0 i
+    local l_rps=() r_rps=() l_p99=() r_p99=() runs="" n0 i max_other=0
     for round in $(seq 1 "$ROUNDS"); do
       log "$label: round $round/$ROUNDS, limit peer"
       n0=${#NOTES[@]}
       run_wrk limit "$key-limit" "limit $label" "${l_url[$key]}" "${l_headers[@]}"
       for ((i = n0; i < ${#NOTES[@]}; i++)); do NOTES[i]="limit run $round: ${NOTES[i]}"; done
-      l_rps+=("$W_RPS"); l_p99+=("$W_P99"); runs+=" | $W_RPS, $W_P99, ${W_BG}%"
-      log "  $W_RPS req/s, p99 $W_P99 ms; roster"
+      l_rps+=("$W_RPS"); l_p99+=("$W_P99"); runs+=" | $W_RPS, $W_P99, ${W_OTHER}%"
+      ge "$W_OTHER" "$max_other" && max_other="$W_OTHER"
+      log "  $W_RPS req/s, p99 $W_P99 ms, others used ${W_OTHER}% of the CPU; roster"
       n0=${#NOTES[@]}
       run_wrk roster "$key-roster" "roster $label" "${r_url[$key]}" "${r_headers[@]}"
       for ((i = n0; i < ${#NOTES[@]}; i++)); do NOTES[i]="roster run $round: ${NOTES[i]}"; done
-      r_rps+=("$W_RPS"); r_p99+=("$W_P99"); runs+=" | $W_RPS, $W_P99, ${W_BG}%"
-      log "  $W_RPS req/s, p99 $W_P99 ms"
+      r_rps+=("$W_RPS"); r_p99+=("$W_P99"); runs+=" | $W_RPS, $W_P99, ${W_OTHER}%"
+      ge "$W_OTHER" "$max_other" && max_other="$W_OTHER"
+      log "  $W_RPS req/s, p99 $W_P99 ms, others used ${W_OTHER}% of the CPU"
     done
     local lr rr lp rp
     lr=$(median "%.0f" "${l_rps[@]}"); rr=$(median "%.0f" "${r_rps[@]}")
     lp=$(median "%.2f" "${l_p99[@]}"); rp=$(median "%.2f" "${r_p99[@]}")
     rps_ratio[$key]=$(ratio "$rr" "$lr")
+    ge "$max_other" 20 && NOTES+=("other processes took up to ${max_other}% of the CPU during a run")
     p99_ratio[$key]=$(ratio "$rp" "$lp")
     report "| \`$label\` | $lr | $rr | **${rps_ratio[$key]}** | $lp | $rp | **${p99_ratio[$key]}** | ${l_queries[$key]} / ${r_queries[$key]} | ${l_bytes[$key]} / ${r_bytes[$key]} | $(joined_notes) |"
     runs_rows+=("| \`$label\`$runs |")
@@ -902,7 +937,7 @@ vs_limit_phase() {
 
   local head="| URL" sep="|---" 
   for round in $(seq 1 "$ROUNDS"); do head+=" | limit $round | roster $round"; sep+="|--:|--:"; done
-  report "" "Every run in order (req/s, p99 ms, how busy the machine was in the second before the run: what something else was using):" "" \
+  report "" "Every run in order: req/s, p99 ms, and the share of the machine's CPU time that neither the server nor wrk used during the run (other processes; above ~10% the run was slowed by them):" "" \
     "$head |" "$sep|" "${runs_rows[@]+"${runs_rows[@]}"}"
   report "" "Queries: \`queries=\` of each server's \`Server-Timing\`. roster counts its session check and the page (whose total is a subquery of it) plus one per include segment; the peer counts its session check, a separate \`COUNT(*)\` on list pages, the page and one per include segment (BEGIN/COMMIT not counted)." ""
   local l_rss r_rss
