@@ -564,6 +564,10 @@ bench_url() {
   local bytes="$PROBE_BYTES" queries="$PROBE_QUERIES"
   check_queries "$label" "$url" "$queries"
   run_wrk roster "$key" "$label" "$url" "${headers[@]}"
+  # (On PostgreSQL the database's own CPU time would count as "other".)
+  if [ -z "${BENCH_DATABASE_URL:-}" ] && ge "$W_OTHER" 20; then
+    NOTES+=("other processes took ${W_OTHER}% of the CPU during the run")
+  fi
   printf -v "RPS_$key" '%s' "$W_RPS"
   printf -v "P99_$key" '%s' "$W_P99"
   report "| \`$label\` | $W_RPS | $W_P50 | $W_P99 | $bytes | $queries | $(joined_notes) |"
@@ -669,7 +673,7 @@ pgbench_phase() {
   log "pgbench -i -s 10 ($(redact "$url"))"
   pgbench -i -s 10 -q "$url" >"$TMP/pgbench-init.log" 2>&1 \
     || { tail -n 20 "$TMP/pgbench-init.log" >&2; die "pgbench -i -s 10 failed"; }
-  bg=$(machine_busy_pct)
+  bg=$(background_busy)
   log "pgbench -S -M prepared -c 16 -j 2 -T $SECONDS_PER_URL"
   pgbench -S -M prepared -c 16 -j 2 -T "$SECONDS_PER_URL" "$url" >"$TMP/pgbench.log" 2>&1 \
     || { tail -n 20 "$TMP/pgbench.log" >&2; die "pgbench -S failed"; }
