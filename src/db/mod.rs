@@ -4,6 +4,7 @@
 //! `Server-Timing`, and the one `write_transaction` every write goes through.
 
 pub mod heavy;
+pub mod row;
 pub mod schema;
 pub mod sql;
 pub mod time;

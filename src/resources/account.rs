@@ -44,19 +44,17 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
     actions: policy::account::ACTIONS,
 };
 
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = accounts)]
+#[derive(Debug, Clone)]
 pub struct AccountRow {
     pub id: String,
     pub name: String,
     pub slug: String,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::OptionalTime)]
     pub discarded_at: Option<NaiveDateTime>,
 }
+
+crate::read_by_position!(AccountRow { id, name, slug, created_at, updated_at, discarded_at });
 
 impl ResourceView for AccountRow {
     fn schema(&self) -> &'static ResourceSchema {

@@ -47,8 +47,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
     actions: policy::account_invitation::ACTIONS,
 };
 
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = account_invitations)]
+#[derive(Debug, Clone)]
 pub struct AccountInvitationRow {
     pub id: String,
     pub account_id: String,
@@ -56,13 +55,12 @@ pub struct AccountInvitationRow {
     pub role: String,
     pub inviter_id: Option<String>,
     pub user_id: Option<String>,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub expires_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::OptionalTime)]
     pub accepted_at: Option<NaiveDateTime>,
 }
+
+crate::read_by_position!(AccountInvitationRow { id, account_id, email, role, inviter_id, user_id, created_at, expires_at, accepted_at });
 
 impl ResourceView for AccountInvitationRow {
     fn schema(&self) -> &'static ResourceSchema {

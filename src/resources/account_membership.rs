@@ -38,24 +38,21 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
     actions: policy::account_membership::ACTIONS,
 };
 
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = account_memberships)]
+#[derive(Debug, Clone)]
 pub struct AccountMembershipRow {
     pub id: String,
     pub account_id: String,
     pub user_id: String,
     pub role: String,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
     /// The membership in the user's home account (cannot be removed).
-    #[diesel(sql_type = diesel::sql_types::Bool)]
     pub is_home: bool,
     /// Another active owner of the account exists (an owner may then step down).
-    #[diesel(sql_type = diesel::sql_types::Bool)]
     pub other_owner: bool,
 }
+
+crate::read_by_position!(AccountMembershipRow { id, account_id, user_id, role, created_at, updated_at, is_home, other_owner });
 
 impl ResourceView for AccountMembershipRow {
     fn schema(&self) -> &'static ResourceSchema {

@@ -2,12 +2,10 @@
 //! written by `crate::audit` in the transaction of each change.
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 
 use super::engine::{CursorValue, FilterSql, Link, Resource, Scope, SortKind, SortSpec};
 use crate::auth::Caller;
 use crate::db::SqlBuilder;
-use crate::db::schema::audit_events;
 use crate::jsonapi::document::{AttributeWriter, ResourceView};
 use crate::jsonapi::schema::{
     Attribute, Filter, FilterKind, Relationship, ResourceSchema, ValueType,
@@ -38,8 +36,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
     actions: &[],
 };
 
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = audit_events)]
+#[derive(Debug, Clone)]
 pub struct AuditEventRow {
     pub id: String,
     pub account_id: String,
@@ -48,9 +45,10 @@ pub struct AuditEventRow {
     pub target_type: String,
     pub target_id: String,
     pub changes: String,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub occurred_at: NaiveDateTime,
 }
+
+crate::read_by_position!(AuditEventRow { id, account_id, actor_id, action, target_type, target_id, changes, occurred_at });
 
 impl ResourceView for AuditEventRow {
     fn schema(&self) -> &'static ResourceSchema {

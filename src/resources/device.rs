@@ -46,8 +46,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
     actions: policy::device::ACTIONS,
 };
 
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = devices)]
+#[derive(Debug, Clone)]
 pub struct DeviceRow {
     pub id: String,
     pub user_id: String,
@@ -55,11 +54,11 @@ pub struct DeviceRow {
     pub sub_type: Option<String>,
     pub token: String,
     pub enabled: bool,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
 }
+
+crate::read_by_position!(DeviceRow { id, user_id, device_type, sub_type, token, enabled, created_at, updated_at });
 
 impl ResourceView for DeviceRow {
     fn schema(&self) -> &'static ResourceSchema {

@@ -18,9 +18,10 @@ use diesel::QueryableByName;
 use diesel::RunQueryDsl;
 use diesel::deserialize;
 use diesel::row::NamedRow;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::BigInt;
 
 use crate::auth::Caller;
+use crate::db::row::PositionalRow;
 use crate::db::sql::Value;
 use crate::db::{DbConnection, MultiBackend, SqlBuilder};
 use crate::jsonapi::document::{Graph, Node, ResourceView, format_time};
@@ -105,7 +106,7 @@ pub enum Link {
 /// A resource type, declared once: its protocol schema, its table, how the caller's
 /// scope, filters, sorts and relationships map to SQL, and its permissions.
 pub trait Resource: Sized + 'static {
-    type Row: QueryableByName<MultiBackend> + ResourceView + 'static;
+    type Row: QueryableByName<MultiBackend> + PositionalRow + ResourceView + 'static;
     const SCHEMA: &'static ResourceSchema;
     const TABLE: &'static str;
     /// The select list, every column of `Row` qualified by the table name.
@@ -185,7 +186,8 @@ impl<T: QueryableByName<MultiBackend>> QueryableByName<MultiBackend> for WithOwn
     fn build<'a>(row: &impl NamedRow<'a, MultiBackend>) -> deserialize::Result<Self> {
         Ok(WithOwner {
             row: T::build(row)?,
-            owner: NamedRow::get::<Text, String>(row, "__owner")?,
+            // `__owner` is the last column (see `crate::db::row`).
+            owner: crate::db::row::last_column(row)?,
         })
     }
 }
@@ -200,7 +202,8 @@ impl<T: QueryableByName<MultiBackend>> QueryableByName<MultiBackend> for WithTot
     fn build<'a>(row: &impl NamedRow<'a, MultiBackend>) -> deserialize::Result<Self> {
         Ok(WithTotal {
             row: T::build(row)?,
-            total: NamedRow::get::<BigInt, i64>(row, "__total")?,
+            // `__total` is the last column (see `crate::db::row`).
+            total: crate::db::row::last_column(row)?,
         })
     }
 }
@@ -843,6 +846,10 @@ pub trait DynResource: Sync {
     /// The sorts and filters that have SQL, and the relationships that have a link: what
     /// the schema promises must be here (checked by a test over every type).
     fn declared_sql(&self) -> (Vec<&'static str>, Vec<&'static str>, Vec<&'static str>);
+    /// The columns of the select list, unqualified, and the fields of the row read from
+    /// them by position (checked by a test over every type: the list must be the
+    /// fields' first names in order; the rest come from `caller_columns`).
+    fn select_list_and_fields(&self) -> (Vec<&'static str>, &'static [&'static str]);
     /// The node with this id, if `scope` may see it.
     fn find_node(&self, conn: &mut DbConnection, scope: &Scope<'_>, id: &str) -> ApiResult<Node>;
     /// The SQL restricting this type to the rows related to `owner` through `link`.
@@ -987,6 +994,14 @@ where
             R::FILTERS.iter().map(|(name, _)| *name).collect(),
             R::LINKS.iter().map(|(name, _)| *name).collect(),
         )
+    }
+
+    fn select_list_and_fields(&self) -> (Vec<&'static str>, &'static [&'static str]) {
+        let columns = R::COLUMNS
+            .split(',')
+            .map(|c| c.trim().rsplit('.').next().unwrap_or_default())
+            .collect();
+        (columns, <R::Row as PositionalRow>::FIELDS)
     }
 
     fn authorize_read(&self, caller: &Caller) -> ApiResult<()> {

@@ -146,4 +146,18 @@ mod tests {
             }
         }
     }
+
+    /// Rows are read by position (`crate::db::row`): a type's select list must name its
+    /// row's fields in their order.
+    #[test]
+    fn every_select_list_names_its_rows_fields_in_order() {
+        for resource in all().chain([&session::ENGINE as &dyn DynResource]) {
+            let (columns, fields) = resource.select_list_and_fields();
+            assert!(
+                columns.len() <= fields.len() && columns[..] == fields[..columns.len()],
+                "{}: selects {columns:?} into fields {fields:?}",
+                resource.schema().type_name
+            );
+        }
+    }
 }

@@ -50,17 +50,22 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
     actions: &["delete"],
 };
 
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = sessions)]
+#[derive(Debug, Clone)]
 pub struct SessionRow {
     pub id: String,
     pub user_id: String,
     pub account_id: String,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub expires_at: NaiveDateTime,
 }
+
+crate::read_by_position!(SessionRow {
+    id,
+    user_id,
+    account_id,
+    created_at,
+    expires_at
+});
 
 /// A session as shown; `token` only in the response that created it.
 pub struct SessionView {

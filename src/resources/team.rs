@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 
 use super::engine::{CursorValue, FilterSql, Link, Resource, Scope, SortKind, SortSpec};
 use crate::auth::Caller;
@@ -39,23 +38,20 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
     actions: policy::team::ACTIONS,
 };
 
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = teams)]
+#[derive(Debug, Clone)]
 pub struct TeamRow {
     pub id: String,
     pub account_id: String,
     pub name: String,
     pub description: Option<String>,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::OptionalTime)]
     pub discarded_at: Option<NaiveDateTime>,
     /// The caller maintains this team (see `caller_columns`).
-    #[diesel(sql_type = Bool)]
     pub caller_maintains: bool,
 }
+
+crate::read_by_position!(TeamRow { id, account_id, name, description, created_at, updated_at, discarded_at, caller_maintains });
 
 impl TeamRow {
     /// What the policy needs to know about this team, for the caller it was loaded for.

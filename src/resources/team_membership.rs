@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 
 use super::engine::{CursorValue, FilterSql, Link, Resource, Scope, SortKind, SortSpec};
 use crate::auth::Caller;
@@ -36,20 +35,18 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
     actions: policy::team_membership::ACTIONS,
 };
 
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = team_memberships)]
+#[derive(Debug, Clone)]
 pub struct TeamMembershipRow {
     pub id: String,
     pub team_id: String,
     pub user_id: String,
     pub role: String,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
-    #[diesel(sql_type = Bool)]
     pub caller_maintains: bool,
 }
+
+crate::read_by_position!(TeamMembershipRow { id, team_id, user_id, role, created_at, updated_at, caller_maintains });
 
 impl ResourceView for TeamMembershipRow {
     fn schema(&self) -> &'static ResourceSchema {

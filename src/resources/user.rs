@@ -75,8 +75,7 @@ pub static SCHEMA: ResourceSchema = ResourceSchema {
 
 /// A user as the API shows it. The password hash is deliberately not a field: it is
 /// never loaded with a user, so it cannot reach a response by accident.
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = users)]
+#[derive(Debug, Clone)]
 pub struct UserRow {
     pub id: String,
     pub account_id: String,
@@ -88,15 +87,13 @@ pub struct UserRow {
     pub avatar: Option<String>,
     pub timezone: String,
     pub preferences: String,
-    #[diesel(deserialize_as = crate::db::time::OptionalTime)]
     pub last_sign_in_at: Option<NaiveDateTime>,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::Time)]
     pub updated_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::time::OptionalTime)]
     pub discarded_at: Option<NaiveDateTime>,
 }
+
+crate::read_by_position!(UserRow { id, account_id, name, email, identifier, status, previous_status, avatar, timezone, preferences, last_sign_in_at, created_at, updated_at, discarded_at });
 
 pub const COLUMNS: &str = "users.id, users.account_id, users.name, users.email, users.identifier, \
      users.status, users.previous_status, users.avatar, users.timezone, users.preferences, \
