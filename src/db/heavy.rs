@@ -4,13 +4,57 @@
 //! worker, where a thread hop would cost more than the query; work that may take
 //! milliseconds or seconds runs here instead, so the worker goes on answering.
 //!
+//! Which work is slow is learned, not guessed: [`Learned`] remembers how long the last
+//! requests of each kind (route, account, include, sort, filter names) took. A kind that
+//! took longer than [`SLOW`] goes to these threads next time; a quick one stays on the
+//! worker, which for a 25-row page is worth a fifth of its throughput (the hop and the
+//! lower priority). A new kind starts on the worker, so a slow one stalls it at most once.
+//!
 //! The threads run at a lower scheduling priority (nice 10). On two cores, four slow
 //! lists beside two busy workers would otherwise take two thirds of the CPU; at nice 10
 //! the kernel gives the workers about nine tenths of it whenever both want it, so quick
 //! requests stay quick and slow ones use what is left.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::mpsc::{Sender, channel};
+use std::time::Duration;
+
+/// Database time past which a kind of request is sent to the threads.
+pub const SLOW: Duration = Duration::from_millis(2);
+
+/// How many kinds are remembered; past that the memory starts over.
+const KINDS_KEPT: usize = 10_000;
+
+/// The database time of recent requests, by kind (a hash the caller computes).
+#[derive(Default)]
+pub struct Learned {
+    micros: Mutex<HashMap<u64, f64>>,
+}
+
+impl Learned {
+    /// Whether requests of this kind were slow lately.
+    pub fn is_slow(&self, kind: u64) -> bool {
+        self.micros
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&kind).copied())
+            .is_some_and(|micros| micros > SLOW.as_micros() as f64)
+    }
+
+    /// Remembers one request's database time (a moving average: a kind that became
+    /// quick goes back to the worker after a few requests).
+    pub fn record(&self, kind: u64, took: Duration) {
+        let sample = took.as_micros() as f64;
+        if let Ok(mut m) = self.micros.lock() {
+            if m.len() >= KINDS_KEPT && !m.contains_key(&kind) {
+                m.clear();
+            }
+            let average = m.entry(kind).or_insert(sample);
+            *average = *average * 0.7 + sample * 0.3;
+        }
+    }
+}
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 

@@ -282,6 +282,8 @@ pub struct Db {
     statement_timeout: Option<Duration>,
     /// SQLite only: the threads for work that may take long ([`Db::run_heavy`]).
     heavy: Option<std::sync::Arc<heavy::HeavyPool>>,
+    /// How long recent requests of each kind took ([`Db::run_learned`]).
+    learned: std::sync::Arc<heavy::Learned>,
 }
 
 impl Db {
@@ -328,6 +330,7 @@ impl Db {
                 statement_timeout,
                 heavy: (backend == BackendKind::Sqlite)
                     .then(|| std::sync::Arc::new(heavy::HeavyPool::new(workers))),
+                learned: std::sync::Arc::default(),
             },
             applied,
         ))
@@ -380,6 +383,30 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         self.run_as(Weight::Heavy, usage, work).await
+    }
+
+    /// [`Db::run`] or [`Db::run_heavy`], as the last requests of the same `kind` (a hash
+    /// of what makes requests alike in cost) took: see [`heavy::Learned`].
+    pub async fn run_learned<T, E, F>(
+        &self,
+        kind: u64,
+        usage: &std::cell::RefCell<DbUsage>,
+        work: F,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let weight = if self.learned.is_slow(kind) {
+            Weight::Heavy
+        } else {
+            Weight::Quick
+        };
+        let before = usage.borrow().elapsed;
+        let result = self.run_as(weight, usage, work).await;
+        self.learned.record(kind, usage.borrow().elapsed - before);
+        result
     }
 
     /// [`Db::run`] or [`Db::run_heavy`], as `weight` says.

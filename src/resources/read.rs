@@ -278,9 +278,10 @@ pub async fn collection_of(
 ) -> ApiResult<HttpResponse> {
     resource.authorize_read(&caller)?;
     let query = parse_query(&req, &ctx, resource, true)?;
+    let kind = kind_of(&req, &caller, &ctx);
     let (graph, primary, page, query) = state
         .db
-        .run_heavy(&ctx.db, move |conn| -> ApiResult<_> {
+        .run_learned(kind, &ctx.db, move |conn| -> ApiResult<_> {
             let (scope, restriction) = collection_scope(&caller, &query)?;
             let mut page = resource.page(conn, &scope, &query, restriction.as_ref())?;
             let (graph, primary) =
@@ -445,13 +446,26 @@ fn to_one_response(
     )
 }
 
-/// A to-many relationship is a collection page: heavy work (see `Db::run_heavy`).
-fn weight(to_many: bool) -> crate::db::Weight {
-    if to_many {
-        crate::db::Weight::Heavy
-    } else {
-        crate::db::Weight::Quick
+/// What makes requests for pages alike in cost, for `Db::run_learned`: the route and
+/// relationship, the caller's account, the kind of pagination, and the query's parameter
+/// names with the values of `include`, `sort` and `page[size]` — not the values clients
+/// vary from request to request (ids, filter values, page numbers, cursors).
+fn kind_of(req: &HttpRequest, caller: &Caller, ctx: &Ctx) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = foldhash::fast::FixedState::default().build_hasher();
+    req.match_pattern().hash(&mut h);
+    req.match_info().get("relationship").hash(&mut h);
+    caller.account_id.hash(&mut h);
+    ctx.cursor_profile.hash(&mut h);
+    for pair in req.query_string().split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+        name.hash(&mut h);
+        if matches!(name.as_ref(), "include" | "sort" | "page[size]") {
+            value.hash(&mut h);
+        }
     }
+    h.finish()
 }
 
 /// `GET /{type}/{id}/{relationship}`: the related resources, with the whole query
@@ -474,9 +488,10 @@ pub async fn related(
     let target = declared_target(relationship)?;
     let query = parse_query(&req, &ctx, target, relationship.is_to_many())?;
     let to_many = relationship.is_to_many();
+    let kind = kind_of(&req, &caller, &ctx);
     let result = state
         .db
-        .run_as(weight(to_many), &ctx.db, move |conn| -> ApiResult<_> {
+        .run_learned(kind, &ctx.db, move |conn| -> ApiResult<_> {
             let owner = resource.find_node(conn, &live_single_scope(&caller), &id)?;
             let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
             if to_many {
@@ -586,9 +601,10 @@ pub async fn relationship(
     let target = declared_target(relationship)?;
     let query = parse_query(&req, &ctx, target, relationship.is_to_many())?;
     let to_many = relationship.is_to_many();
+    let kind = kind_of(&req, &caller, &ctx);
     let (ids, page, query) = state
         .db
-        .run_as(weight(to_many), &ctx.db, move |conn| -> ApiResult<_> {
+        .run_learned(kind, &ctx.db, move |conn| -> ApiResult<_> {
             let owner = resource.find_node(conn, &live_single_scope(&caller), &id)?;
             let restriction = target.restriction(conn.backend(), link, &owner, relationship.name);
             let (scope, nothing) = related_scope(&caller, &query)?;
