@@ -79,7 +79,9 @@ struct SessionCheck {
 }
 
 fn bearer_token(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    // `from_utf8` rather than `HeaderValue::to_str`, which checks byte by byte: a token
+    // with any other character fails verification anyway.
+    let value = std::str::from_utf8(req.headers().get(header::AUTHORIZATION)?.as_bytes()).ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
