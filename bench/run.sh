@@ -760,7 +760,58 @@ cursor_phase() {
   check "$ok" "cursor page $CURSOR_PAGE ${RPS_cursorN:-?} req/s ≥ 80% of cursor page 1 (${RPS_cursor1:-?} req/s): $(pct "${RPS_cursorN:-0}" "${RPS_cursor1:-0}")"
   if lt "$rss" 100; then ok=1; else ok=0; fi
   check "$ok" "peak RSS ${rss} MB < 100 MB"
+  stall_check
   stop_server
+}
+
+# wrk_figures FILE : "req/s p99_ms" of a wrk --latency output
+wrk_figures() {
+  printf '%s %s' "$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$1")" \
+    "$(to_ms "$(awk '$1 == "99%" { print $2 }' "$1")")"
+}
+
+# stall_check : SPEC §5, one slow request never stalls the others. On the cursor phase's
+# database, 28 connections fetch /users/{id}, first alone, then while 4 connections load
+# the most expensive list there is (an offset page deep in a million users, with its
+# count, 100 rows and three includes). /users/{id}'s p99 beside it must stay within 3×
+# its p99 alone.
+stall_check() {
+  local user_id quick heavy status heavy_pid alone_rps alone_p99 loaded_rps loaded_p99 heavy_rps heavy_p99
+  user_id=$(curl -sSg -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/users?page[size]=1" | jget data 0 id)
+  quick="$BASE/api/v1/users/$user_id"
+  heavy="$BASE/api/v1/users?page[number]=$CURSOR_PAGE&page[size]=100&include=account,teams,team_memberships"
+  status=$(curl -sSg -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$heavy")
+  if [ "$status" != 200 ]; then
+    FAILURES+=("stall check: the expensive list answered HTTP $status")
+    return
+  fi
+  log "stall check: /users/{id} at 28 connections alone, then beside 4 connections on the expensive list"
+  wrk -t2 -c28 -d"${WARMUP}s" --timeout 30s -H "Authorization: Bearer $TOKEN" "$quick" >/dev/null
+  wait_idle roster
+  wrk -t2 -c28 -d"${SECONDS_PER_URL}s" --timeout 30s --latency \
+    -H "Authorization: Bearer $TOKEN" "$quick" >"$TMP/stall-alone.txt"
+  wait_idle roster
+  wrk -t1 -c4 -d"$((SECONDS_PER_URL + 4))s" --timeout 60s --latency \
+    -H "Authorization: Bearer $TOKEN" "$heavy" >"$TMP/stall-heavy.txt" &
+  heavy_pid=$!
+  sleep 2
+  wrk -t2 -c28 -d"${SECONDS_PER_URL}s" --timeout 30s --latency \
+    -H "Authorization: Bearer $TOKEN" "$quick" >"$TMP/stall-loaded.txt"
+  wait "$heavy_pid" || true
+  check_server_alive roster
+  wait_idle roster
+  read -r alone_rps alone_p99 <<<"$(wrk_figures "$TMP/stall-alone.txt")"
+  read -r loaded_rps loaded_p99 <<<"$(wrk_figures "$TMP/stall-loaded.txt")"
+  read -r heavy_rps heavy_p99 <<<"$(wrk_figures "$TMP/stall-heavy.txt")"
+  report "" "No request stalls another (SPEC §5): \`/users/{id}\` at 28 connections, alone and beside 4 connections on \`${heavy#"$BASE"}\`:" ""
+  report "| load | /users/{id} req/s | /users/{id} p99 ms | expensive list req/s | its p99 ms |" "|---|--:|--:|--:|--:|"
+  report "| alone | $alone_rps | $alone_p99 | — | — |"
+  report "| beside the expensive list | $loaded_rps | $loaded_p99 | $heavy_rps | $heavy_p99 |"
+  report ""
+  local limit ok
+  limit=$(awk -v a="$alone_p99" 'BEGIN { printf "%.2f", a * 3 }')
+  if lt "$loaded_p99" "$limit"; then ok=1; else ok=0; fi
+  check "$ok" "/users/{id} p99 beside the expensive list ${loaded_p99} ms ≤ 3 × its p99 alone (${alone_p99} ms → ${limit} ms)"
 }
 
 # --- vs-limit: roster against the hand-written limit peer ------------------------------------------

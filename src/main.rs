@@ -9,12 +9,6 @@ use roster::clock::Clock;
 use roster::config::{Config, DEFAULT_DATABASE_URL, JwtSecret, RawConfig};
 use roster::{cli, db};
 
-/// mimalloc instead of the system allocator: a request makes about a hundred short-lived
-/// allocations, and glibc's malloc and free were a sixth of the instructions of
-/// `GET /users/{id}`. It is compiled from the crate's bundled C source, like SQLite.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "roster",
