@@ -4,8 +4,9 @@
 //! worker, where a thread hop would cost more than the query; work that may take
 //! milliseconds or seconds runs here instead, so the worker goes on answering.
 //!
-//! Which work is slow is learned, not guessed: [`Learned`] remembers how long the last
-//! requests of each kind (route, account, include, sort, filter names) took. A kind that
+//! Which work is slow is learned, not guessed: [`Learned`] remembers how much CPU time
+//! the database work of the last requests of each kind (route, account, include, sort,
+//! filter names) took. A kind that
 //! took longer than [`SLOW`] goes to these threads next time; a quick one stays on the
 //! worker, which for a 25-row page is worth a fifth of its throughput (the hop and the
 //! lower priority). A new kind starts on the worker, so a slow one stalls it at most once.
@@ -20,7 +21,23 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Sender, channel};
 use std::time::Duration;
 
-/// Database time past which a kind of request is sent to the threads.
+/// The CPU time this thread has used (zero where the clock is not available).
+pub fn thread_cpu_time() -> Duration {
+    #[cfg(target_os = "linux")]
+    {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a valid timespec for the call to fill.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } == 0 {
+            return Duration::new(now.tv_sec as u64, now.tv_nsec as u32);
+        }
+    }
+    Duration::ZERO
+}
+
+/// Database CPU time past which a kind of request is sent to the threads.
 pub const SLOW: Duration = Duration::from_millis(2);
 
 /// How many kinds are remembered; past that the memory starts over.

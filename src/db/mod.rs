@@ -403,9 +403,16 @@ impl Db {
         } else {
             Weight::Quick
         };
-        let before = usage.borrow().elapsed;
-        let result = self.run_as(weight, usage, work).await;
-        self.learned.record(kind, usage.borrow().elapsed - before);
+        // The CPU time of the thread that did the work, not the time on the clock: under
+        // load a thread waits for a core, and a quick page measured by the clock looked
+        // slow, went to the low-priority threads, waited longer there, and stayed.
+        let timed = move |conn: &mut DbConnection| -> Result<(Result<T, E>, Duration), E> {
+            let started = heavy::thread_cpu_time();
+            let result = work(conn);
+            Ok((result, heavy::thread_cpu_time().saturating_sub(started)))
+        };
+        let (result, cpu) = self.run_as(weight, usage, timed).await?;
+        self.learned.record(kind, cpu);
         result
     }
 
