@@ -165,7 +165,9 @@ impl Resource for TeamResource {
 
 use serde_json::Value;
 
-use super::team_membership::{Side, change_members, change_relationship_members, check_visible};
+use super::team_membership::{
+    Side, change_members, change_relationship_members, visible_members_named,
+};
 use super::write::{NewId, Prepared, SetChange, Writable, Writes, Written};
 use crate::audit::{self, Changes};
 use crate::db::DbConnection;
@@ -234,7 +236,7 @@ fn parse_team(
 }
 
 /// Where a team's body lists its users.
-const USERS_POINTER: &str = "/data/relationships/users/data";
+const USERS_POINTER: &str = Side::Team.body_pointer();
 
 impl Writable for TeamResource {
     const WRITES: Writes = Writes {
@@ -256,12 +258,7 @@ impl Writable for TeamResource {
         id: NewId,
         _prepared: Prepared,
     ) -> ApiResult<Written> {
-        // SPEC §2's order: the users the body names must be visible (404) before the
-        // permission (403) and the values (422) are judged.
-        let users = input.to_many_ids("users");
-        if let Some(users) = &users {
-            check_visible(conn, caller, Side::Team, users, USERS_POINTER)?;
-        }
+        let users = visible_members_named(conn, caller, Side::Team, input)?;
         policy::authorize(policy::team::create(caller), "create teams in")?;
         let (Some(name), description) = parse_team(input, true)? else {
             return Err(ApiError::internal("name checked above"));
@@ -316,9 +313,7 @@ impl Writable for TeamResource {
         current: &TeamRow,
         input: &ResourceInput,
     ) -> ApiResult<()> {
-        if let Some(users) = &input.to_many_ids("users") {
-            check_visible(conn, caller, Side::Team, users, USERS_POINTER)?;
-        }
+        visible_members_named(conn, caller, Side::Team, input)?;
         policy::team::decide(caller, policy::team::Action::Edit, current.facts()).enforce("edit")
     }
 

@@ -461,6 +461,39 @@ pub enum Side {
     Team,
 }
 
+impl Side {
+    /// The owner's relationship that holds the members.
+    const fn relationship(self) -> &'static str {
+        match self {
+            Side::User => "teams",
+            Side::Team => "users",
+        }
+    }
+
+    /// Where a create or update body lists the members (what its errors point at).
+    pub const fn body_pointer(self) -> &'static str {
+        match self {
+            Side::User => "/data/relationships/teams/data",
+            Side::Team => "/data/relationships/users/data",
+        }
+    }
+}
+
+/// The members a create or update body names in the owner's relationship (`None` when
+/// it names none), each checked visible first — SPEC §2's order: 404 before 403 and 422.
+pub fn visible_members_named(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    side: Side,
+    input: &ResourceInput,
+) -> ApiResult<Option<Vec<String>>> {
+    let members = input.to_many_ids(side.relationship());
+    if let Some(members) = &members {
+        check_visible(conn, caller, side, members, side.body_pointer())?;
+    }
+    Ok(members)
+}
+
 /// Every member a body names must be something the caller can see, before anything is
 /// authorized or changed: 404 at `pointer/N` otherwise — removing a team or user the
 /// caller cannot see included, so the answer never tells whether it exists.

@@ -15,7 +15,9 @@ use serde_json::Value;
 use super::account_membership::ensure_other_owner;
 use super::engine::ensure_changed;
 use super::session::end_all_sessions;
-use super::team_membership::{Side, change_members, change_relationship_members, check_visible};
+use super::team_membership::{
+    Side, change_members, change_relationship_members, visible_members_named,
+};
 use super::user::{
     UserResource, UserRow, accounts_of, check_unique, find_for_change, issue_invitation,
     revoke_invitations, unique_error,
@@ -40,7 +42,7 @@ use crate::policy::{
 use crate::state::AppState;
 
 /// Where a user's body lists its teams.
-const TEAMS_POINTER: &str = "/data/relationships/teams/data";
+const TEAMS_POINTER: &str = Side::User.body_pointer();
 
 /// The attribute values of a create or update, parsed into domain types. `None` fields
 /// are absent (unchanged); `Some(None)` is an explicit null.
@@ -154,12 +156,7 @@ impl Writable for UserResource {
         id: NewId,
         prepared: Prepared,
     ) -> ApiResult<Written> {
-        // SPEC §2's order: the teams the body names must be visible (404) before the
-        // permission (403) and the values (422) are judged.
-        let teams = input.to_many_ids("teams");
-        if let Some(teams) = &teams {
-            check_visible(conn, caller, Side::User, teams, TEAMS_POINTER)?;
-        }
+        let teams = visible_members_named(conn, caller, Side::User, input)?;
         policy::authorize(policy::user::create(caller), "create users in")?;
         let changes = parse_changes(input, true)?;
         let role = match input.meta.get("role") {
@@ -303,9 +300,7 @@ impl Writable for UserResource {
         current: &UserRow,
         input: &ResourceInput,
     ) -> ApiResult<()> {
-        if let Some(teams) = &input.to_many_ids("teams") {
-            check_visible(conn, caller, Side::User, teams, TEAMS_POINTER)?;
-        }
+        visible_members_named(conn, caller, Side::User, input)?;
         policy::user::decide(caller, policy::user::Action::Edit, &current.facts(caller))
             .enforce("edit")
     }
